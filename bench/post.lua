@@ -1,0 +1,50 @@
+-- wrk script for `bench/run post`: POSTs valid Open311 service requests.
+--   wrk -t2 -c64 -d10s -s bench/post.lua \
+--       http://127.0.0.1:PORT/open311/v2/requests.json -- FORMFILE
+-- FORMFILE holds an application/x-www-form-urlencoded body (api_key,
+-- service_code, lat, long and any required attribute[...]) without a
+-- description: each request gets its own description (thread and count), so
+-- no two requests are the same report. Counts the answers by status and
+-- reports them (s201 ...) in the WRKJSON line of report.lua.
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(dir .. "report.lua")
+
+local threads = {}
+local form, n = "", 0
+local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+
+function setup(thread)
+   threads[#threads + 1] = thread
+   thread:set("tid", #threads)
+end
+
+function init(args)
+   local f = assert(io.open(assert(args[1], "FORMFILE missing"), "rb"))
+   form = f:read("*a"):gsub("%s+$", "")
+   f:close()
+   s201, s2xx, s4xx, s5xx, sother = 0, 0, 0, 0, 0
+end
+
+function request()
+   n = n + 1
+   return wrk.format("POST", nil, headers,
+                     form .. "&description=Benchmark+report+" .. tid .. "-" .. n ..
+                        "%3A+streetlight+out+at+the+corner")
+end
+
+function response(status, hdrs, body)
+   if status == 201 then s201 = s201 + 1
+   elseif status >= 200 and status < 300 then s2xx = s2xx + 1
+   elseif status >= 400 and status < 500 then s4xx = s4xx + 1
+   elseif status >= 500 then s5xx = s5xx + 1
+   else sother = sother + 1 end
+end
+
+function report_extra()
+   local t = { s201 = 0, s2xx = 0, s4xx = 0, s5xx = 0, sother = 0 }
+   for _, th in ipairs(threads) do
+      for k in pairs(t) do t[k] = t[k] + (th:get(k) or 0) end
+   end
+   return string.format(',"s201":%d,"s2xx_other":%d,"s4xx":%d,"s5xx":%d,"s_other":%d',
+                        t.s201, t.s2xx, t.s4xx, t.s5xx, t.sother)
+end

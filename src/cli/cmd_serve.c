@@ -1,0 +1,267 @@
+/*
+ * cmd_serve.c - `civic311 serve`: wires the parts together and runs them.
+ *
+ *   catalog      loaded once from the store; read-only while serving
+ *   commitq      the one writer thread (group commit, Q1)
+ *   o311_api     the Open311 handlers, one read connection per thread
+ *   http server  libmicrohttpd's thread pool
+ *   batch thread publishes requests of batch services every few seconds
+ *
+ * Shutdown (SIGINT/SIGTERM) runs in the order that loses nothing: stop
+ * accepting connections, stop the batch thread, drain the writer (each
+ * queued request is committed and answered), then stop the HTTP threads.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/apikey.h"
+#include "open311/o311_api.h"
+#include "util/log.h"
+
+static const char HELP[] =
+    "usage: civic311 serve --data DIR [--listen HOST:PORT] [--threads N] [--quiet]\n"
+    "                      [--unsafe-no-sync]\n"
+    "\n"
+    "Serves the Open311 GeoReport v2 API under /open311/v2/ from the store in DIR.\n"
+    "  --listen HOST:PORT  address to listen on (default from config.json, normally\n"
+    "                      127.0.0.1:8311; port 0 picks a free port, logged at start)\n"
+    "  --threads N         HTTP worker threads (default: one per core)\n"
+    "  --quiet             no access log\n"
+    "  --unsafe-no-sync    BENCHMARKS ONLY: do not wait for the disk on commit, so a\n"
+    "                      crash can lose acknowledged requests\n"
+    "Stops cleanly on SIGINT or SIGTERM.\n";
+
+typedef struct {
+    o311_api api;
+    commitq_t *writer;
+    unsigned batch_interval;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+} serve_ctx;
+
+static int64_t now_utc(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static const char LANDING[] =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>Civic311</title></head><body><main>"
+    "<h1>Civic311</h1><p>This server speaks Open311 GeoReport v2.</p><ul>"
+    "<li><a href=\"/open311/v2/discovery.json\">Service discovery</a></li>"
+    "<li><a href=\"/open311/v2/services.json\">Services (JSON)</a> &middot; "
+    "<a href=\"/open311/v2/services.xml\">(XML)</a></li>"
+    "<li><a href=\"/open311/v2/requests.json\">Recent requests (JSON)</a></li>"
+    "</ul><p>For emergencies call 911.</p></main></body></html>\n";
+
+static void serve_text(http_req_t *req, int status, const char *type, const char *text)
+{
+    buf_t b = BUF_INIT;
+    buf_puts(&b, text);
+    http_respond(req, status, type, &b);
+}
+
+static void serve_handle(http_req_t *req, void *arg)
+{
+    serve_ctx *sc = arg;
+    const char *path = http_path(req), *method = http_method(req);
+    if (strncmp(path, O311_PREFIX, strlen(O311_PREFIX)) == 0) {
+        o311_api_handle(req, &sc->api);
+        return;
+    }
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(path, "/") == 0 && get) {
+        http_set_route(req, "GET /");
+        http_add_header(req, "Content-Security-Policy",
+                        "default-src 'none'; style-src 'self'; frame-ancestors 'none'");
+        serve_text(req, 200, "text/html; charset=utf-8", LANDING);
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0 && get) {
+        http_set_route(req, "GET /healthz");
+        serve_text(req, 200, "text/plain; charset=utf-8", "ok\n");
+        return;
+    }
+    http_set_route(req, "not found");
+    serve_text(req, 404, "text/plain; charset=utf-8", "not found\n");
+}
+
+static err_code batch_apply(store_t *s, void *arg, err_t *err)
+{
+    size_t *published = arg;
+    return store_batch_publish(s, now_utc(), 1000, published, err);
+}
+
+/* Publishes pending batch requests every batch_interval seconds. */
+static void *batch_thread(void *arg)
+{
+    serve_ctx *sc = arg;
+    pthread_mutex_lock(&sc->lock);
+    while (!sc->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += sc->batch_interval;
+        pthread_cond_timedwait(&sc->wake, &sc->lock, &until);
+        if (sc->stopping)
+            break;
+        pthread_mutex_unlock(&sc->lock);
+        size_t published = 0;
+        err_t err;
+        if (commitq_run(sc->writer, batch_apply, &published, &err) != ERR_OK)
+            log_error("batch: %s", err.msg);
+        else if (published > 0)
+            log_info("batch: published %zu requests", published);
+        pthread_mutex_lock(&sc->lock);
+    }
+    pthread_mutex_unlock(&sc->lock);
+    return NULL;
+}
+
+static err_code load_catalog(const civic_config *cfg, catalog **out, err_t *err)
+{
+    store_t *s = NULL;
+    err_code rc = cli_open_store(cfg, true, &s, err);
+    if (rc == ERR_OK)
+        rc = store_catalog_load(s, out, err);
+    store_close(s);
+    return rc;
+}
+
+static unsigned parse_threads(const char *v, bool *ok)
+{
+    *ok = true;
+    if (v == NULL)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    *ok = *end == '\0' && n >= 1 && n <= 256;
+    return (unsigned)n;
+}
+
+/* Waits for SIGINT or SIGTERM (blocked in every thread, so they queue). */
+static void wait_for_signal(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
+        ;
+    log_info("signal %d: shutting down", sig);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    cli_opt opts[] = {{"--data", true, NULL},     {"--listen", true, NULL},
+                      {"--threads", true, NULL},  {"--quiet", false, NULL},
+                      {"--unsafe-no-sync", false, NULL}, {"--help", false, NULL},
+                      {NULL, false, NULL}};
+    const char *pos[1];
+    size_t npos;
+    bool threads_ok;
+    if (cli_wants_help(argc, argv, 2)) {
+        fputs(HELP, stdout);
+        return 0;
+    }
+    unsigned threads = 0;
+    if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos) || cli_get(opts, "--data") == NULL ||
+        ((threads = parse_threads(cli_get(opts, "--threads"), &threads_ok)), !threads_ok)) {
+        fputs(HELP, stderr);
+        return EXIT_USAGE;
+    }
+    bool sync = cli_get(opts, "--unsafe-no-sync") == NULL;
+
+    /* Signals go to sigwait in main only: block them before any thread. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    err_t err;
+    civic_config cfg = {0};
+    catalog *cat = NULL;
+    http_server_t *http = NULL;
+    pthread_t batch;
+    bool batch_started = false;
+    int code = 1;
+    serve_ctx sc;
+    memset(&sc, 0, sizeof sc);
+    pthread_mutex_init(&sc.lock, NULL);
+    pthread_cond_init(&sc.wake, NULL);
+
+    if (apikey_init(&err) != ERR_OK || config_load(cli_get(opts, "--data"), &cfg, &err) != ERR_OK ||
+        load_catalog(&cfg, &cat, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    store_options wopt = {.url = cfg.db_path, .sync = sync, .read_only = false};
+    if (commitq_start(&wopt, 512, &sc.writer, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    sc.batch_interval = cfg.batch_interval;
+    sc.api.cat = cat;
+    sc.api.writer = sc.writer;
+    sc.api.reader_opt = (store_options){.url = cfg.db_path, .sync = sync, .read_only = true};
+    sc.api.discovery = cfg.discovery;
+    sc.api.jurisdiction_id = cfg.jurisdiction_id;
+    sc.api.now = now_utc;
+    if (o311_api_init(&sc.api, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+
+    http_options ho;
+    http_options_default(&ho);
+    ho.listen = cli_get(opts, "--listen") ? cli_get(opts, "--listen") : cfg.listen;
+    ho.threads = threads ? threads : cfg.threads;
+    ho.connection_timeout = cfg.connection_timeout;
+    ho.max_connections = cfg.max_connections;
+    ho.max_connections_per_ip = cfg.max_connections_per_ip;
+    ho.max_body = cfg.max_body;
+    ho.handler = serve_handle;
+    ho.handler_ctx = &sc;
+    ho.access_log = cli_get(opts, "--quiet") == NULL;
+    if (http_server_start(&ho, &http, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    if (pthread_create(&batch, NULL, batch_thread, &sc) != 0) {
+        fprintf(stderr, "civic311: cannot start the batch thread\n");
+        goto done;
+    }
+    batch_started = true;
+    if (!sync)
+        log_warn("--unsafe-no-sync: commits are NOT durable; for benchmarks only");
+    log_info("listening on %s port %u (%zu services, jurisdiction_id %s)", ho.listen,
+             http_server_port(http), cat->nservices, cfg.jurisdiction_id);
+    wait_for_signal(&set);
+    code = 0;
+
+done:
+    if (http != NULL)
+        http_server_quiesce(http);
+    if (batch_started) {
+        pthread_mutex_lock(&sc.lock);
+        sc.stopping = true;
+        pthread_cond_signal(&sc.wake);
+        pthread_mutex_unlock(&sc.lock);
+        pthread_join(batch, NULL);
+    }
+    commitq_stop(sc.writer); /* answers every queued request first */
+    http_server_stop(http);
+    o311_api_destroy(&sc.api);
+    catalog_free(cat);
+    config_free(&cfg);
+    pthread_cond_destroy(&sc.wake);
+    pthread_mutex_destroy(&sc.lock);
+    if (code == 0)
+        log_info("stopped");
+    return code;
+}

@@ -1,0 +1,269 @@
+/*
+ * config.c - reading and writing DIR/config.json with jansson.
+ */
+#include "cli/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/datetime.h"
+
+#define CONFIG_FILE "config.json"
+
+static const char *cfg_str(pool_t *p, json_t *obj, const char *key, const char *dflt,
+                           bool *bad)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v))
+        return dflt;
+    if (!json_is_string(v)) {
+        *bad = true;
+        return NULL;
+    }
+    const char *s = pool_strdup(p, json_string_value(v));
+    if (s == NULL)
+        *bad = true;
+    return s;
+}
+
+static unsigned long long cfg_uint(json_t *obj, const char *key, unsigned long long dflt,
+                                   unsigned long long max, bool *bad)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return dflt;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (unsigned long long)json_integer_value(v) > max) {
+        *bad = true;
+        return dflt;
+    }
+    return (unsigned long long)json_integer_value(v);
+}
+
+/* Every key of obj must be one of allowed (NULL-terminated). */
+static const char *cfg_unknown_key(json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        (void)v;
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(*a, key) == 0;
+        if (!ok)
+            return key;
+    }
+    return NULL;
+}
+
+static err_code cfg_discovery(civic_config *c, json_t *d, err_t *err)
+{
+    static const char *const keys[] = {"changeset", "contact", "key_service", "endpoints", NULL};
+    static const char *const ekeys[] = {"type", "url", "specification", "changeset", NULL};
+    bool bad = false;
+    if (!json_is_object(d) || cfg_unknown_key(d, keys) != NULL)
+        return err_set(err, ERR_INVALID, "config: discovery must be an object with %s",
+                       "changeset, contact, key_service, endpoints");
+    c->discovery.changeset = cfg_str(c->pool, d, "changeset", NULL, &bad);
+    c->discovery.contact = cfg_str(c->pool, d, "contact", NULL, &bad);
+    c->discovery.key_service = cfg_str(c->pool, d, "key_service", NULL, &bad);
+    json_t *eps = json_object_get(d, "endpoints");
+    if (bad || !json_is_array(eps) || json_array_size(eps) == 0 || json_array_size(eps) > 16)
+        return err_set(err, ERR_INVALID, "config: discovery needs 1-16 endpoints and string "
+                                         "changeset, contact, key_service");
+    size_t n = json_array_size(eps);
+    o311_endpoint *e = pool_calloc(c->pool, n, sizeof *e);
+    if (e == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *ep = json_array_get(eps, i);
+        if (!json_is_object(ep) || cfg_unknown_key(ep, ekeys) != NULL)
+            return err_set(err, ERR_INVALID, "config: discovery endpoint %zu has unknown keys",
+                           i + 1);
+        e[i].type = cfg_str(c->pool, ep, "type", "production", &bad);
+        e[i].url = cfg_str(c->pool, ep, "url", NULL, &bad);
+        e[i].specification =
+            cfg_str(c->pool, ep, "specification", "http://wiki.open311.org/GeoReport_v2", &bad);
+        e[i].changeset = cfg_str(c->pool, ep, "changeset", c->discovery.changeset, &bad);
+        if (bad || e[i].url == NULL)
+            return err_set(err, ERR_INVALID, "config: discovery endpoint %zu needs a url",
+                           i + 1);
+    }
+    c->discovery.endpoints = e;
+    c->discovery.nendpoints = n;
+    return ERR_OK;
+}
+
+static err_code cfg_http(civic_config *c, json_t *h, err_t *err)
+{
+    static const char *const keys[] = {"threads",
+                                       "connection_timeout_seconds",
+                                       "max_connections",
+                                       "max_connections_per_ip",
+                                       "max_body_bytes",
+                                       NULL};
+    bool bad = false;
+    if (h == NULL)
+        h = json_object();
+    else
+        json_incref(h);
+    const char *unknown = json_is_object(h) ? cfg_unknown_key(h, keys) : "(not an object)";
+    if (unknown == NULL) {
+        c->threads = (unsigned)cfg_uint(h, "threads", 0, 256, &bad);
+        c->connection_timeout =
+            (unsigned)cfg_uint(h, "connection_timeout_seconds", 30, 3600, &bad);
+        c->max_connections = (unsigned)cfg_uint(h, "max_connections", 1024, 100000, &bad);
+        c->max_connections_per_ip =
+            (unsigned)cfg_uint(h, "max_connections_per_ip", 256, 100000, &bad);
+        c->max_body = (size_t)cfg_uint(h, "max_body_bytes", 1 << 20, 1ULL << 30, &bad);
+    }
+    json_decref(h);
+    if (unknown != NULL)
+        return err_set(err, ERR_INVALID, "config: http has an unknown key");
+    if (bad || c->connection_timeout == 0 || c->max_connections == 0 || c->max_body < 1024)
+        return err_set(err, ERR_INVALID,
+                       "config: http limits must be whole numbers in range (timeout >= 1 s, "
+                       "max_body_bytes >= 1024)");
+    return ERR_OK;
+}
+
+static const char *path_join(pool_t *p, const char *dir, const char *name)
+{
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "%s/%s", dir, name);
+    char *s = buf_failed(&b) ? NULL : pool_strdup(p, b.data);
+    buf_free(&b);
+    return s;
+}
+
+static err_code config_read(const char *dir, civic_config *c, err_t *err);
+
+err_code config_load(const char *dir, civic_config *c, err_t *err)
+{
+    err_code rc = config_read(dir, c, err);
+    if (rc != ERR_OK)
+        config_free(c); /* the caller has nothing to free after a failure */
+    return rc;
+}
+
+static err_code config_read(const char *dir, civic_config *c, err_t *err)
+{
+    static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
+                                       "batch_interval_seconds", NULL};
+    memset(c, 0, sizeof *c);
+    c->pool = pool_new();
+    if (c->pool == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    c->data_dir = pool_strdup(c->pool, dir);
+    c->db_path = path_join(c->pool, dir, "civic311.db");
+    const char *file = path_join(c->pool, dir, CONFIG_FILE);
+    if (c->data_dir == NULL || c->db_path == NULL || file == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+
+    json_error_t jerr;
+    json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        if (access(file, F_OK) != 0)
+            return err_set(err, ERR_NOT_FOUND,
+                           "%s has no %s: create a store with `civic311 init --data %s`", dir,
+                           CONFIG_FILE, dir);
+        return err_set(err, ERR_INVALID, "%s line %d: %s", file, jerr.line, jerr.text);
+    }
+    err_code rc = ERR_OK;
+    bool bad = false;
+    const char *unknown = json_is_object(root) ? cfg_unknown_key(root, keys) : "(root)";
+    if (unknown != NULL) {
+        rc = err_set(err, ERR_INVALID, "config: unknown key \"%.40s\"", unknown);
+        goto done;
+    }
+    c->jurisdiction_id = cfg_str(c->pool, root, "jurisdiction_id", NULL, &bad);
+    c->listen = cfg_str(c->pool, root, "listen", "127.0.0.1:8311", &bad);
+    c->batch_interval =
+        (unsigned)cfg_uint(root, "batch_interval_seconds", 5, 86400, &bad);
+    if (bad || c->jurisdiction_id == NULL || c->jurisdiction_id[0] == '\0' ||
+        c->batch_interval == 0) {
+        rc = err_set(err, ERR_INVALID,
+                     "config: jurisdiction_id (text) is required; listen is text; "
+                     "batch_interval_seconds is 1-86400");
+        goto done;
+    }
+    if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||
+        (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK)
+        goto done;
+done:
+    json_decref(root);
+    return rc;
+}
+
+void config_free(civic_config *c)
+{
+    pool_free(c->pool);
+    c->pool = NULL;
+}
+
+static json_t *cfg_endpoint(const char *type, const char *url, const char *changeset)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "type", type, "url", url, "specification",
+                     "http://wiki.open311.org/GeoReport_v2", "changeset", changeset);
+}
+
+err_code config_write_new(const char *dir, const char *jurisdiction_id, const char *public_url,
+                          bool demo, err_t *err)
+{
+    char changeset[DT_BUFSZ];
+    dt_format((int64_t)time(NULL), changeset);
+    buf_t prod = BUF_INIT, test = BUF_INIT, file = BUF_INIT;
+    buf_printf(&prod, "%s/open311/v2", public_url);
+    buf_printf(&test, "%s/open311/v2", public_url);
+    buf_printf(&file, "%s/%s", dir, CONFIG_FILE);
+    err_code rc = ERR_OK;
+    json_t *eps = json_array(), *root = NULL;
+    if (buf_failed(&prod) || buf_failed(&test) || buf_failed(&file) || eps == NULL) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    json_array_append_new(eps, cfg_endpoint("production", prod.data, changeset));
+    if (demo) {
+        /* A city's test endpoint usually sits beside production; the demo
+         * serves both from one process, so they share a URL here. */
+        json_array_append_new(eps, cfg_endpoint("test", test.data, changeset));
+    }
+    root = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:s, s:O}, s:{s:i, s:i, s:i, s:i, s:i}, s:i}",
+        "jurisdiction_id", jurisdiction_id, "listen", "127.0.0.1:8311", "discovery", "changeset",
+        changeset, "contact", "311 Online team, 311-api@city.example (replace with yours)",
+        "key_service", "Ask the 311 Online team for an api_key", "endpoints", eps, "http",
+        "threads", 0, "connection_timeout_seconds", 30, "max_connections", 1024,
+        "max_connections_per_ip", 256, "max_body_bytes", 1 << 20, "batch_interval_seconds", 5);
+    if (root == NULL) {
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    int fd = open(file.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = err_set(err, errno == EEXIST ? ERR_CONFLICT : ERR_IO, "cannot create %s: %s",
+                     file.data, strerror(errno));
+        goto done;
+    }
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    size_t len = text ? strlen(text) : 0;
+    bool ok = text != NULL && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
+              fsync(fd) == 0;
+    free(text);
+    if (close(fd) != 0 || !ok)
+        rc = err_set(err, ERR_IO, "cannot write %s", file.data);
+done:
+    json_decref(eps);
+    json_decref(root);
+    buf_free(&prod);
+    buf_free(&test);
+    buf_free(&file);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * config.h - the one configuration of a Civic311 installation, read once
+ * from DIR/config.json at start, checked, and passed down. Nothing reads
+ * the file or the environment behind its back.
+ */
+#ifndef CIVIC_CONFIG_H
+#define CIVIC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http/server.h"
+#include "open311/o311_write.h"
+#include "util/err.h"
+#include "util/pool.h"
+
+typedef struct {
+    pool_t *pool;            /* owns every string below */
+    const char *data_dir;
+    const char *db_path;     /* DIR/civic311.db */
+    const char *jurisdiction_id;
+    const char *listen;      /* default for serve --listen */
+    o311_discovery discovery;
+    unsigned threads;
+    unsigned connection_timeout;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    size_t max_body;
+    unsigned batch_interval; /* seconds between batch publications */
+} civic_config;
+
+/* Reads DIR/config.json. Unknown keys are errors (a typo must not pass
+ * silently). The caller frees with config_free. */
+err_code config_load(const char *dir, civic_config *out, err_t *err);
+void config_free(civic_config *c);
+
+/* Writes a new DIR/config.json (mode 0600), failing if one exists. The
+ * demo lists a production and a test endpoint, as real cities do. */
+err_code config_write_new(const char *dir, const char *jurisdiction_id, const char *public_url,
+                          bool demo, err_t *err);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * main.c - the civic311 binary: one subcommand per file in src/cli/.
+ * main() is the only place that exits the process.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define CIVIC311_VERSION "0.1.0"
+
+static const char USAGE[] =
+    "usage: civic311 <command> [options]\n"
+    "\n"
+    "Civic311: a 311 service-request platform with the Open311 GeoReport v2 API.\n"
+    "\n"
+    "commands:\n"
+    "  init       create a store (SQLite under --data DIR), optionally with demo data\n"
+    "  serve      run the server\n"
+    "  apikey     create API keys for Open311 clients\n"
+    "  services   import or export the service catalog as Open311 documents\n"
+    "  requests   generate test requests, or change a request's status\n"
+    "  version    print the version\n"
+    "\n"
+    "`civic311 <command> --help` describes each command.\n"
+    "exit codes: 0 success, 1 failure, 2 bad usage or input\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc, argv);
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc, argv);
+    if (strcmp(cmd, "apikey") == 0)
+        return cmd_apikey(argc, argv);
+    if (strcmp(cmd, "services") == 0)
+        return cmd_services(argc, argv);
+    if (strcmp(cmd, "requests") == 0)
+        return cmd_requests(argc, argv);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("civic311 %s\n", CIVIC311_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "civic311: unknown command \"%s\"\n\n%s", cmd, USAGE);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,47 @@
+/*
+ * o311_api.h - the Open311 GeoReport v2 endpoints under /open311/v2/:
+ * discovery, services, services/{code}, requests (GET, POST),
+ * requests/{id}, tokens/{token}, and mySociety's servicerequestupdates,
+ * each as .json and .xml.
+ *
+ * A thin adapter: it decodes (o311_params), asks the core (intake) and the
+ * store, and writes (o311_write). Reads use a store connection per server
+ * thread; writes go through the group-commit queue, and the reply to a
+ * POST is sent only once the request is durable (Q1).
+ */
+#ifndef CIVIC_O311_API_H
+#define CIVIC_O311_API_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/catalog.h"
+#include "http/server.h"
+#include "open311/o311_write.h"
+#include "store/commitq.h"
+#include "store/store.h"
+
+#define O311_PREFIX "/open311/v2/"
+
+typedef struct {
+    /* Set by the caller before o311_api_init; borrowed, must outlive it. */
+    const catalog *cat;
+    commitq_t *writer;
+    store_options reader_opt; /* how each thread opens its read connection */
+    o311_discovery discovery;
+    const char *jurisdiction_id;
+    int64_t (*now)(void);
+
+    /* Private. */
+    pthread_key_t reader_key;
+    bool key_created;
+} o311_api;
+
+err_code o311_api_init(o311_api *api, err_t *err);
+void o311_api_destroy(o311_api *api);
+
+/* Handles a request whose path starts with O311_PREFIX. */
+void o311_api_handle(http_req_t *req, o311_api *api);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * sqlite.h - what the SQLite backend shows beyond its function table
+ * (store_sqlite_backend in store_backend.h). Only tests use it: they ask
+ * for the SQL a search would run and check its query plan. No SQLite type
+ * appears here.
+ */
+#ifndef CIVIC_STORE_SQLITE_H
+#define CIVIC_STORE_SQLITE_H
+
+#include "core/query.h"
+#include "util/err.h"
+
+/* The name of the SQL function the searches use for radius filters:
+ * DISTANCE(lat1, lon1, lat2, lon2) in metres, as geo_distance_m. */
+#define STORE_SQLITE_DISTANCE_FN "civic_distance_m"
+
+/* The SQL text store_request_search would prepare for q (parameters left
+ * as '?'). q must be valid (store.c checks it). The caller frees *sql. */
+err_code store_sqlite_search_sql(const sr_query *q, char **sql, err_t *err);
+
+#endif

@@ -1,0 +1,396 @@
+/*
+ * store.c - the storage interface of store.h: picks a backend from the URL
+ * and checks every argument before handing the call to the backend.
+ *
+ * The checks live here, once, so the SQLite backend and the PostgreSQL one
+ * to come cannot disagree on what a valid request or query is. Messages
+ * name fields, never values: a value may be personal data, and the URL may
+ * hold a password.
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/geo.h"
+#include "store/store_backend.h"
+
+struct store {
+    const store_backend *be;
+    store_conn *conn;
+};
+
+#define SR_RESOLUTION_COUNT ((unsigned)SR_RES_NOT_FIXED + 1)
+#define SR_CHANNEL_COUNT ((unsigned)SR_CHANNEL_MOBILE + 1)
+#define SRQ_STATUS_ALL ((1u << SR_STATUS_COUNT) - 1)
+
+/* ---- helpers shared by the backends ---- */
+
+const char *store_data_class_name(data_class dc)
+{
+    switch (dc) {
+    case DC_CONTACT:
+        return "contact";
+    case DC_DEVICE:
+        return "device";
+    case DC_ACCOUNT:
+        return "account";
+    }
+    abort(); /* a data class without a name: SR_PERSONAL_FIELDS is broken */
+}
+
+const char *store_created_actor(int64_t api_key_id, char out[STORE_ACTOR_MAX])
+{
+    if (api_key_id <= 0)
+        return "system";
+    snprintf(out, STORE_ACTOR_MAX, "api:%" PRId64, api_key_id);
+    return out;
+}
+
+int64_t store_page_offset(size_t page, size_t page_size)
+{
+    if (page == 0 || page_size == 0)
+        return -1;
+    if (page - 1 > (size_t)INT64_MAX / page_size)
+        return -1;
+    return (int64_t)((page - 1) * page_size);
+}
+
+/* ---- opening ---- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "sqlite:PATH", "sqlite://PATH" or a bare PATH mean SQLite. */
+static err_code store_pick_backend(const char *url, const store_backend **be, const char **location,
+                                   err_t *err)
+{
+    if (starts_with(url, "postgresql://") || starts_with(url, "postgres://"))
+        return err_set(err, ERR_INVALID, "this build has no PostgreSQL backend yet");
+    if (starts_with(url, "sqlite:")) {
+        url += strlen("sqlite:");
+        if (starts_with(url, "//"))
+            url += 2;
+    } else if (strstr(url, "://") != NULL) {
+        return err_set(err, ERR_INVALID, "the store URL has an unknown scheme");
+    }
+    if (url[0] == '\0')
+        return err_set(err, ERR_INVALID, "the store URL names no database");
+    *be = &store_sqlite_backend;
+    *location = url;
+    return ERR_OK;
+}
+
+err_code store_open(const store_options *opt, store_t **out, err_t *err)
+{
+    if (opt == NULL || out == NULL || opt->url == NULL)
+        return err_set(err, ERR_INVALID, "store_open: no options or no URL");
+    const store_backend *be = NULL;
+    const char *location = NULL;
+    err_code rc = store_pick_backend(opt->url, &be, &location, err);
+    if (rc != ERR_OK)
+        return rc;
+    store_t *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    s->be = be;
+    rc = be->open(location, opt, &s->conn, err);
+    if (rc != ERR_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return ERR_OK;
+}
+
+void store_close(store_t *s)
+{
+    if (s == NULL)
+        return;
+    s->be->close(s->conn);
+    free(s);
+}
+
+/* ---- schema and transactions ---- */
+
+err_code store_migrate(store_t *s, err_t *err)
+{
+    return s->be->migrate(s->conn, err);
+}
+
+err_code store_schema_version(store_t *s, int *version, err_t *err)
+{
+    if (version == NULL)
+        return err_set(err, ERR_INVALID, "store_schema_version: no output");
+    return s->be->schema_version(s->conn, version, err);
+}
+
+err_code store_begin(store_t *s, err_t *err)
+{
+    return s->be->begin(s->conn, err);
+}
+
+err_code store_commit(store_t *s, err_t *err)
+{
+    return s->be->commit(s->conn, err);
+}
+
+void store_rollback(store_t *s)
+{
+    s->be->rollback(s->conn);
+}
+
+err_code store_savepoint(store_t *s, err_t *err)
+{
+    return s->be->savepoint(s->conn, err);
+}
+
+err_code store_release(store_t *s, err_t *err)
+{
+    return s->be->release(s->conn, err);
+}
+
+void store_rollback_to(store_t *s)
+{
+    s->be->rollback_to(s->conn);
+}
+
+/* ---- catalog and api keys ---- */
+
+err_code store_catalog_put(store_t *s, const catalog *c, err_t *err)
+{
+    if (c == NULL)
+        return err_set(err, ERR_INVALID, "store_catalog_put: no catalog");
+    return s->be->catalog_put(s->conn, c, err);
+}
+
+err_code store_catalog_load(store_t *s, catalog **out, err_t *err)
+{
+    if (out == NULL)
+        return err_set(err, ERR_INVALID, "store_catalog_load: no output");
+    return s->be->catalog_load(s->conn, out, err);
+}
+
+err_code store_apikey_insert(store_t *s, const char *name,
+                             const unsigned char hash[STORE_KEY_HASH_LEN], int64_t now,
+                             int64_t *id_out, err_t *err)
+{
+    if (name == NULL || name[0] == '\0')
+        return err_set(err, ERR_INVALID, "an api key needs a name");
+    if (hash == NULL || id_out == NULL)
+        return err_set(err, ERR_INVALID, "store_apikey_insert: no hash or no output");
+    return s->be->apikey_insert(s->conn, name, hash, now, id_out, err);
+}
+
+err_code store_apikey_find(store_t *s, const unsigned char hash[STORE_KEY_HASH_LEN],
+                           int64_t *id_out, err_t *err)
+{
+    if (hash == NULL || id_out == NULL)
+        return err_set(err, ERR_INVALID, "store_apikey_find: no hash or no output");
+    return s->be->apikey_find(s->conn, hash, id_out, err);
+}
+
+/* ---- service requests ---- */
+
+static bool text_given(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+static err_code check_answers(const service_request *sr, err_t *err)
+{
+    if (sr->nanswers > 0 && sr->answers == NULL)
+        return err_set(err, ERR_INVALID, "request: answers missing");
+    for (size_t i = 0; i < sr->nanswers; i++) {
+        const sr_answer *a = &sr->answers[i];
+        if (!text_given(a->code))
+            return err_set(err, ERR_INVALID, "request: answer %zu has no code", i + 1);
+        if (a->nvalues > 0 && a->values == NULL)
+            return err_set(err, ERR_INVALID, "request: attribute %s has no values", a->code);
+        for (size_t k = 0; k < a->nvalues; k++)
+            if (a->values[k] == NULL)
+                return err_set(err, ERR_INVALID, "request: attribute %s has a missing value",
+                               a->code);
+    }
+    return ERR_OK;
+}
+
+static err_code check_request(const service_request *sr, err_t *err)
+{
+    if (sr == NULL)
+        return err_set(err, ERR_INVALID, "store_request_insert: no request");
+    if (!text_given(sr->service_code))
+        return err_set(err, ERR_INVALID, "request: service_code is missing");
+    if (sr->token != NULL && sr->token[0] == '\0')
+        return err_set(err, ERR_INVALID, "request: token is empty");
+    if ((unsigned)sr->status >= SR_STATUS_COUNT ||
+        (unsigned)sr->resolution >= SR_RESOLUTION_COUNT ||
+        (unsigned)sr->channel >= SR_CHANNEL_COUNT)
+        return err_set(err, ERR_INVALID, "request: status, resolution or channel out of range");
+    if (sr->has_location && !geo_valid(sr->lat, sr->lon))
+        return err_set(err, ERR_INVALID, "request: lat/long out of range");
+    if (sr->api_key_id < 0 || sr->expected_at < 0 || sr->closed_at < 0)
+        return err_set(err, ERR_INVALID,
+                       "request: api_key_id, expected_at or closed_at "
+                       "is negative");
+    return check_answers(sr, err);
+}
+
+err_code store_request_insert(store_t *s, service_request *sr, err_t *err)
+{
+    err_code rc = check_request(sr, err);
+    if (rc != ERR_OK)
+        return rc;
+    return s->be->request_insert(s->conn, sr, err);
+}
+
+err_code store_request_get(store_t *s, int64_t id, pool_t *pool, service_request *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_request_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such service request");
+    return s->be->request_get(s->conn, id, pool, out, err);
+}
+
+err_code store_request_answers(store_t *s, int64_t id, pool_t *pool, sr_answer **out, size_t *count,
+                               err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_request_answers: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such service request");
+    return s->be->request_answers(s->conn, id, pool, out, count, err);
+}
+
+static bool codes_ok(const char *const *codes, size_t n)
+{
+    if (n > 0 && codes == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (codes[i] == NULL)
+            return false;
+    return true;
+}
+
+static err_code check_area(const sr_query *q, err_t *err)
+{
+    if (q->has_bbox && !(isfinite(q->min_lat) && isfinite(q->max_lat) && isfinite(q->min_lon) &&
+                         isfinite(q->max_lon)))
+        return err_set(err, ERR_INVALID, "query: the bounding box is not finite");
+    if (q->has_radius &&
+        (!geo_valid(q->lat, q->lon) || !(q->radius_m > 0.0 && q->radius_m <= SRQ_MAX_RADIUS_M)))
+        return err_set(err, ERR_INVALID, "query: lat, long or radius out of range");
+    return ERR_OK;
+}
+
+static err_code check_query(const sr_query *q, err_t *err)
+{
+    if (q->page_size == 0 || q->page_size > SRQ_MAX_RESULTS)
+        return err_set(err, ERR_INVALID, "query: page_size must be 1-%d", SRQ_MAX_RESULTS);
+    if (store_page_offset(q->page, q->page_size) < 0)
+        return err_set(err, ERR_INVALID, "query: page out of range");
+    if (q->nids > SRQ_MAX_IDS || q->nservice_codes > SRQ_MAX_CODES ||
+        q->nagency_codes > SRQ_MAX_CODES)
+        return err_set(err, ERR_TOO_LARGE, "query: too many ids or codes");
+    if (q->nids > 0 && q->ids == NULL)
+        return err_set(err, ERR_INVALID, "query: service_request_id list missing");
+    if (!codes_ok(q->service_codes, q->nservice_codes) ||
+        !codes_ok(q->agency_codes, q->nagency_codes))
+        return err_set(err, ERR_INVALID, "query: a service or agency code is missing");
+    if ((q->status_mask & ~SRQ_STATUS_ALL) != 0)
+        return err_set(err, ERR_INVALID, "query: status_mask has unknown statuses");
+    return check_area(q, err);
+}
+
+err_code store_request_search(store_t *s, const sr_query *q, pool_t *pool, service_request **out,
+                              size_t *count, err_t *err)
+{
+    if (q == NULL || pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_request_search: no query, pool or output");
+    err_code rc = check_query(q, err);
+    if (rc != ERR_OK)
+        return rc;
+    return s->be->request_search(s->conn, q, pool, out, count, err);
+}
+
+err_code store_token_find(store_t *s, const char *token, int64_t *id_out, err_t *err)
+{
+    if (id_out == NULL)
+        return err_set(err, ERR_INVALID, "store_token_find: no output");
+    if (!text_given(token))
+        return err_set(err, ERR_NOT_FOUND, "no such token");
+    return s->be->token_find(s->conn, token, id_out, err);
+}
+
+err_code store_batch_publish(store_t *s, int64_t now, size_t max, size_t *published, err_t *err)
+{
+    size_t ignored;
+    if (published == NULL)
+        published = &ignored;
+    *published = 0;
+    if (max == 0)
+        return ERR_OK;
+    return s->be->batch_publish(s->conn, now, max, published, err);
+}
+
+static err_code check_event(const sr_event *ev, err_t *err)
+{
+    if (ev == NULL)
+        return err_set(err, ERR_INVALID, "store_event_append: no event");
+    if (ev->kind != SR_EV_STATUS && ev->kind != SR_EV_NOTE)
+        return err_set(err, ERR_INVALID,
+                       "event: only status and note events can be "
+                       "appended");
+    if ((unsigned)ev->status >= SR_STATUS_COUNT || (unsigned)ev->resolution >= SR_RESOLUTION_COUNT)
+        return err_set(err, ERR_INVALID, "event: status or resolution out of range");
+    if (!text_given(ev->actor))
+        return err_set(err, ERR_INVALID, "event: actor is missing");
+    if (ev->kind == SR_EV_NOTE && ev->note == NULL)
+        return err_set(err, ERR_INVALID, "event: a note event needs a note");
+    if (ev->request_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such service request");
+    return ERR_OK;
+}
+
+err_code store_event_append(store_t *s, sr_event *ev, err_t *err)
+{
+    err_code rc = check_event(ev, err);
+    if (rc != ERR_OK)
+        return rc;
+    return s->be->event_append(s->conn, ev, err);
+}
+
+err_code store_events_list(store_t *s, int64_t request_id, bool public_only, pool_t *pool,
+                           sr_event **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_events_list: no pool or no output");
+    if (request_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such service request");
+    return s->be->events_list(s->conn, request_id, public_only, pool, out, count, err);
+}
+
+err_code store_updates_search(store_t *s, int64_t start, int64_t end, size_t page, size_t page_size,
+                              pool_t *pool, sr_event **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_updates_search: no pool or no output");
+    if (page_size == 0 || page_size > SRQ_MAX_RESULTS)
+        return err_set(err, ERR_INVALID, "updates: page_size must be 1-%d", SRQ_MAX_RESULTS);
+    if (store_page_offset(page, page_size) < 0)
+        return err_set(err, ERR_INVALID, "updates: page out of range");
+    return s->be->updates_search(s->conn, start, end, page, page_size, pool, out, count, err);
+}
+
+err_code store_request_count(store_t *s, int64_t *count, err_t *err)
+{
+    if (count == NULL)
+        return err_set(err, ERR_INVALID, "store_request_count: no output");
+    return s->be->request_count(s->conn, count, err);
+}

@@ -1,0 +1,81 @@
+/*
+ * store_backend.h - what a storage backend provides: a table of functions
+ * mirroring store.h, over a connection type only the backend knows.
+ *
+ * store.c owns the public interface: it picks the backend from the URL,
+ * checks every argument a caller could get wrong, and only then calls in
+ * here. A backend may therefore assume valid arguments (non-NULL outputs,
+ * enums in range, a query within its limits) and spends its code on the
+ * database. Nothing here names a SQLite or libpq type.
+ */
+#ifndef CIVIC_STORE_BACKEND_H
+#define CIVIC_STORE_BACKEND_H
+
+#include "store/store.h"
+
+/* One database connection. Each backend defines struct store_conn in its
+ * own .c file; nobody else sees inside it. */
+typedef struct store_conn store_conn;
+
+typedef struct {
+    const char *name; /* "sqlite", later "postgresql" */
+
+    /* location is the URL with any scheme prefix removed (for SQLite, the
+     * file path). On error *out is untouched. */
+    err_code (*open)(const char *location, const store_options *opt, store_conn **out, err_t *err);
+    void (*close)(store_conn *c);
+
+    err_code (*migrate)(store_conn *c, err_t *err);
+    err_code (*schema_version)(store_conn *c, int *version, err_t *err);
+
+    err_code (*begin)(store_conn *c, err_t *err);
+    err_code (*commit)(store_conn *c, err_t *err);
+    void (*rollback)(store_conn *c);
+    err_code (*savepoint)(store_conn *c, err_t *err);
+    err_code (*release)(store_conn *c, err_t *err);
+    void (*rollback_to)(store_conn *c); /* undoes and closes the savepoint */
+
+    err_code (*catalog_put)(store_conn *c, const catalog *cat, err_t *err);
+    err_code (*catalog_load)(store_conn *c, catalog **out, err_t *err);
+
+    err_code (*apikey_insert)(store_conn *c, const char *name,
+                              const unsigned char hash[STORE_KEY_HASH_LEN], int64_t now,
+                              int64_t *id_out, err_t *err);
+    err_code (*apikey_find)(store_conn *c, const unsigned char hash[STORE_KEY_HASH_LEN],
+                            int64_t *id_out, err_t *err);
+
+    err_code (*request_insert)(store_conn *c, service_request *sr, err_t *err);
+    err_code (*request_get)(store_conn *c, int64_t id, pool_t *pool, service_request *out,
+                            err_t *err);
+    err_code (*request_answers)(store_conn *c, int64_t id, pool_t *pool, sr_answer **out,
+                                size_t *count, err_t *err);
+    err_code (*request_search)(store_conn *c, const sr_query *q, pool_t *pool,
+                               service_request **out, size_t *count, err_t *err);
+    err_code (*token_find)(store_conn *c, const char *token, int64_t *id_out, err_t *err);
+    err_code (*batch_publish)(store_conn *c, int64_t now, size_t max, size_t *published,
+                              err_t *err);
+    err_code (*event_append)(store_conn *c, sr_event *ev, err_t *err);
+    err_code (*events_list)(store_conn *c, int64_t request_id, bool public_only, pool_t *pool,
+                            sr_event **out, size_t *count, err_t *err);
+    err_code (*updates_search)(store_conn *c, int64_t start, int64_t end, size_t page,
+                               size_t page_size, pool_t *pool, sr_event **out, size_t *count,
+                               err_t *err);
+    err_code (*request_count)(store_conn *c, int64_t *count, err_t *err);
+} store_backend;
+
+extern const store_backend store_sqlite_backend;
+
+/* ---- helpers every backend shares (store.c) ---- */
+
+/* The stored name of a data class: "contact", "device", "account". */
+const char *store_data_class_name(data_class dc);
+
+/* The actor recorded on a request's SR_EV_CREATED event: "api:<key id>"
+ * or "system". out must hold STORE_ACTOR_MAX bytes. */
+#define STORE_ACTOR_MAX 32
+const char *store_created_actor(int64_t api_key_id, char out[STORE_ACTOR_MAX]);
+
+/* OFFSET for a 1-based page, or -1 if it does not fit an int64_t. */
+int64_t store_page_offset(size_t page, size_t page_size);
+
+#endif
