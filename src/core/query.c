@@ -32,7 +32,10 @@ err_code srq_set_radius(sr_query *q, double lat, double lon, double radius_m, er
     double a, b, c, d;
     geo_box_around(lat, lon, radius_m, &a, &b, &c, &d);
     if (q->has_bbox) {
-        /* Both given: the intersection. */
+        /* Both given: the intersection. An empty one is a confused client,
+         * not a search: say so rather than silently match nothing. */
+        if (a > q->max_lat || c < q->min_lat || b > q->max_lon || d < q->min_lon)
+            return err_set(err, ERR_INVALID, "bbox and the lat/long/radius circle do not overlap");
         q->min_lat = a > q->min_lat ? a : q->min_lat;
         q->min_lon = b > q->min_lon ? b : q->min_lon;
         q->max_lat = c < q->max_lat ? c : q->max_lat;

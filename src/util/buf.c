@@ -139,24 +139,27 @@ void buf_put_double(buf_t *b, double v)
         buf_puts(b, "null");
         return;
     }
-    /* The shortest %.*f-free form: try increasing precision with %.17g-like
-     * search so 40.7 stays "40.7", then strip an exponent if %g chose one. */
-    char tmp[64];
-    for (int prec = 1; prec <= 17; prec++) {
+    /* The fewest significant digits that read back to the same value, so
+     * 40.7 stays "40.7" rather than "40.700000000000003". */
+    char tmp[40];
+    int prec = 1;
+    for (; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (strtod(tmp, NULL) == v)
             break;
     }
-    if (strchr(tmp, 'e') != NULL) {
-        /* Tiny or huge: write fixed notation with enough digits. */
-        snprintf(tmp, sizeof tmp, "%.10f", v);
-        char *end = tmp + strlen(tmp) - 1;
-        while (end > tmp && *end == '0')
-            *end-- = '\0';
-        if (*end == '.')
-            *end = '\0';
+    double a = fabs(v);
+    if (strchr(tmp, 'e') == NULL || a >= 1e17) {
+        buf_puts(b, tmp); /* huge: "1e+300" is valid JSON */
+        return;
     }
-    buf_puts(b, tmp);
+    /* Tiny: fixed notation with the same significant digits, since people
+     * and some clients do not read "1.2e-05" as a coordinate. */
+    int exp10 = (int)floor(log10(a));
+    int decimals = -exp10 + prec - 1;
+    if (decimals > 340)
+        decimals = 340;
+    buf_printf(b, "%.*f", decimals, v);
 }
 
 void buf_json_strn(buf_t *b, const char *s, size_t n)
@@ -222,9 +225,17 @@ void buf_xml_text(buf_t *b, const char *s)
         case '"': esc = "&quot;"; break;
         case '\'': esc = "&#39;"; break;
         default:
-            /* XML 1.0 forbids C0 controls other than tab, LF, CR. */
+            /* XML 1.0 forbids C0 controls other than tab, LF, CR, and the
+             * non-characters U+FFFE and U+FFFF (EF BF BE, EF BF BF). */
             if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
                 esc = "";
+            else if (c == 0xEF && (unsigned char)p[1] == 0xBF &&
+                     ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF)) {
+                buf_append(b, run, (size_t)(p - run));
+                p += 2;
+                run = p + 1;
+                continue;
+            }
         }
         if (esc != NULL) {
             buf_append(b, run, (size_t)(p - run));

@@ -3,6 +3,8 @@
  */
 #include "util/err.h"
 
+#include "util/utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,8 @@ err_code err_set(err_t *e, err_code code, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         e->msg[0] = '\0';
+    else if ((size_t)n >= sizeof e->msg)
+        e->msg[utf8_clip(e->msg, sizeof e->msg - 1, sizeof e->msg - 1)] = '\0';
     return code;
 }
 

@@ -28,12 +28,12 @@ err_code kv_add(kv_list *l, pool_t *pool, const char *key, size_t key_len, const
         return err_set(err, ERR_INVALID, "a parameter name is not valid UTF-8 text");
     /* The key is checked above, so it is safe to name in messages below;
      * it is bounded and comes from the client, never a resident's data. */
+    int shown = (int)utf8_clip(key, key_len, 64);
     if (value_len > lim->max_value_len)
-        return err_set(err, ERR_TOO_LARGE, "parameter %.*s is longer than %zu bytes",
-                       (int)(key_len > 64 ? 64 : key_len), key, lim->max_value_len);
+        return err_set(err, ERR_TOO_LARGE, "parameter %.*s is longer than %zu bytes", shown, key,
+                       lim->max_value_len);
     if (!utf8_valid(value, value_len) || memchr(value, '\0', value_len) != NULL)
-        return err_set(err, ERR_INVALID, "parameter %.*s is not valid UTF-8 text",
-                       (int)(key_len > 64 ? 64 : key_len), key);
+        return err_set(err, ERR_INVALID, "parameter %.*s is not valid UTF-8 text", shown, key);
     if (l->count == l->cap) {
         size_t ncap = l->cap ? l->cap * 2 : 16;
         kv_pair *n = pool_realloc_array(pool, l->items, l->count, ncap, sizeof *n);
@@ -137,8 +137,9 @@ err_code form_decode(const char *s, size_t n, pool_t *pool, const kv_limits *lim
             return err_set(err, ERR_NOMEM, "out of memory");
         long vlen = form_unescape(vraw, vlen_raw, scratch);
         if (vlen < 0) {
-            if (utf8_valid(key, (size_t)klen) && klen <= 64)
-                return err_set(err, ERR_INVALID, "parameter %s has a bad %%-escape", key);
+            if (utf8_valid(key, (size_t)klen) && memchr(key, '\0', (size_t)klen) == NULL)
+                return err_set(err, ERR_INVALID, "parameter %.*s has a bad %%-escape",
+                               (int)utf8_clip(key, (size_t)klen, 64), key);
             return err_set(err, ERR_INVALID, "a parameter value has a bad %%-escape");
         }
         err_code rc = kv_add(l, pool, key, (size_t)klen, scratch, (size_t)vlen, lim, err);

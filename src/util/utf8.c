@@ -53,3 +53,13 @@ size_t utf8_length(const char *str, size_t n)
             count++;
     return count;
 }
+
+size_t utf8_clip(const char *str, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    /* Step back over continuation bytes to the start of the cut character. */
+    while (max > 0 && ((unsigned char)str[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}

@@ -15,4 +15,8 @@ bool utf8_valid(const char *s, size_t n);
  * person counts in characters, not bytes). */
 size_t utf8_length(const char *s, size_t n);
 
+/* The longest prefix of s[0..n) of at most max bytes that ends on a code
+ * point boundary: for clipping text without splitting a character. */
+size_t utf8_clip(const char *s, size_t n, size_t max);
+
 #endif

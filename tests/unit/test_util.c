@@ -6,6 +6,7 @@
 
 #include "testlib.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "util/datetime.h"
 #include "util/kv.h"
 #include "util/pool.h"
@@ -48,6 +49,11 @@ static void test_buf_double(void)
     buf_putc(&b, ' ');
     buf_put_double(&b, NAN);
     CHECK_STR(b.data, "40.7128 -73.9 0.0000001 null");
+    buf_reset(&b);
+    buf_put_double(&b, 0.0000123456789); /* fuzz: digits were lost */
+    buf_putc(&b, ' ');
+    buf_put_double(&b, 1e300);
+    CHECK_STR(b.data, "0.0000123456789 1e+300");
     buf_free(&b);
 }
 
@@ -62,6 +68,9 @@ static void test_buf_escapes(void)
     buf_reset(&b);
     buf_xml_text(&b, "<a href='x'>&\"\x02");
     CHECK_STR(b.data, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+    buf_reset(&b);
+    buf_xml_text(&b, "a\xEF\xBF\xBF" "b\xEF\xBF\xBE" "c\xEF\xBF\xBD"); /* fuzz: U+FFFF, U+FFFE */
+    CHECK_STR(b.data, "abc\xEF\xBF\xBD");
     buf_reset(&b);
     buf_xml_elem(&b, "zipcode", NULL);
     buf_xml_elem(&b, "lat", "1");
@@ -142,6 +151,18 @@ static void test_datetime(void)
 
 static void test_utf8(void)
 {
+    /* Clipping never splits a character (fuzz: error messages did). */
+    CHECK_INT(utf8_clip("a\xC3\xA9", 3, 2), 1);
+    CHECK_INT(utf8_clip("a\xC3\xA9", 3, 3), 3);
+    CHECK_INT(utf8_clip("\xF0\x9D\x84\x9E", 4, 3), 0);
+    err_t e;
+    char name[400];
+    memset(name, 'x', sizeof name);
+    for (size_t i = 1; i + 1 < sizeof name; i += 2)
+        name[i] = '\xC3', name[i + 1] = '\xA9';
+    name[sizeof name - 1] = '\0';
+    err_set(&e, ERR_INVALID, "%s", name);
+    CHECK(utf8_valid(e.msg, strlen(e.msg)));
     CHECK(utf8_valid("héllo €𝄞", strlen("héllo €𝄞")));
     CHECK(!utf8_valid("\xC0\xAF", 2));         /* overlong '/' */
     CHECK(!utf8_valid("\xE0\x80\xAF", 3));     /* overlong */
