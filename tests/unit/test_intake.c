@@ -252,10 +252,16 @@ static void test_matches(void)
     err_t e;
     CHECK_INT(srq_set_radius(&q, 40.7, -74.001, 100, &e), ERR_OK);
     CHECK(srq_matches(&q, &sr)); /* about 84 m away */
+    srq_init(&q, 1000000);
     CHECK_INT(srq_set_radius(&q, 40.7, -74.01, 100, &e), ERR_OK);
     CHECK(!srq_matches(&q, &sr));
     double d = geo_distance_m(40.7, -74.0, 40.7, -74.001);
     CHECK(d > 80 && d < 90);
+    /* A box and a circle that do not overlap are refused (fuzz finding). */
+    q.has_bbox = true;
+    q.min_lat = 10, q.max_lat = 11, q.min_lon = 10, q.max_lon = 11;
+    q.has_radius = false;
+    CHECK_INT(srq_set_radius(&q, 40.7, -74.0, 100, &e), ERR_INVALID);
     int64_t ids[] = {2, 1};
     q.ids = ids;
     q.nids = 2;
