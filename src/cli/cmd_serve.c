@@ -9,7 +9,8 @@
  *
  * Shutdown (SIGINT/SIGTERM) runs in the order that loses nothing: stop
  * accepting connections, stop the batch thread, drain the writer (each
- * queued request is committed and answered), then stop the HTTP threads.
+ * queued request is committed and answered; later ones get 503), stop the
+ * HTTP threads, and only then free the writer they could still call.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -91,6 +92,17 @@ static void serve_handle(http_req_t *req, void *arg)
     }
     http_set_route(req, "not found");
     serve_text(req, 404, "text/plain; charset=utf-8", "not found\n");
+}
+
+/* Refusals from the HTTP layer (e.g. 413) in the format of the path. */
+static void serve_error(http_req_t *req, int status, const char *message, void *arg)
+{
+    (void)arg;
+    if (strncmp(http_path(req), O311_PREFIX, strlen(O311_PREFIX)) == 0) {
+        o311_api_error(req, status, message);
+        return;
+    }
+    serve_text(req, status, "text/plain; charset=utf-8", message);
 }
 
 static err_code batch_apply(store_t *s, void *arg, err_t *err)
@@ -226,6 +238,7 @@ int cmd_serve(int argc, char **argv)
     ho.max_connections_per_ip = cfg.max_connections_per_ip;
     ho.max_body = cfg.max_body;
     ho.handler = serve_handle;
+    ho.error_handler = serve_error;
     ho.handler_ctx = &sc;
     ho.access_log = cli_get(opts, "--quiet") == NULL;
     if (http_server_start(&ho, &http, &err) != ERR_OK) {
@@ -254,8 +267,11 @@ done:
         pthread_mutex_unlock(&sc.lock);
         pthread_join(batch, NULL);
     }
-    commitq_stop(sc.writer); /* answers every queued request first */
+    /* The writer answers every queued request, then refuses new ones while
+     * the HTTP threads stop; only then can it be freed. */
+    commitq_drain(sc.writer);
     http_server_stop(http);
+    commitq_stop(sc.writer);
     o311_api_destroy(&sc.api);
     catalog_free(cat);
     config_free(&cfg);

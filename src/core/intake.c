@@ -41,12 +41,17 @@ static bool has_line_break(const char *s)
     return strpbrk(s, "\r\n") != NULL;
 }
 
-/* Control characters other than tab/CR/LF have no place in any field. */
+/* Control characters other than tab/CR/LF have no place in any field, nor
+ * the non-characters U+FFFE and U+FFFF (EF BF BE/BF), which XML 1.0 cannot
+ * carry: a request must read the same in JSON and in XML. */
 static bool has_controls(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
             return true;
+        if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+            return true;
+    }
     return false;
 }
 
@@ -263,7 +268,10 @@ static err_code check_answers(const service *svc, const kv_list *in, pool_t *poo
         size_t len;
         bool brackets;
         const char *key = in->items[i].key;
-        if (strncmp(key, "attribute", 9) != 0)
+        /* "attribute" and "attribute[..." are ours to check; other names
+         * that merely start alike (attributes, attribute_count) are a
+         * client's extras, ignored like any unknown parameter. */
+        if (strcmp(key, "attribute") != 0 && strncmp(key, "attribute[", 10) != 0)
             continue;
         if (!attr_key(key, &code, &len, &brackets))
             return err_set(err, ERR_INVALID,

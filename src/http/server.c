@@ -246,10 +246,19 @@ static enum MHD_Result http_queue(http_req_t *r)
     return ret;
 }
 
+/* Refuses a request from the server itself. The method is known by then
+ * (the first access callback records it) so error handlers can use it. */
 static enum MHD_Result http_reply_now(http_req_t *r, int status, const char *text)
 {
+    http_server_t *s = r->server;
+    if (s->opt.error_handler != NULL) {
+        s->opt.error_handler(r, status, text, s->opt.handler_ctx);
+        if (r->answered)
+            return http_queue(r);
+    }
     buf_t b = BUF_INIT;
     buf_puts(&b, text);
+    buf_putc(&b, '\n');
     http_respond(r, status, "text/plain; charset=utf-8", &b);
     return http_queue(r);
 }
@@ -258,10 +267,10 @@ static enum MHD_Result http_dispatch(http_req_t *r)
 {
     r->state = REQ_DISPATCHED;
     if (r->body_too_large)
-        return http_reply_now(r, 413, "request body too large\n");
+        return http_reply_now(r, 413, "the request body is larger than this server accepts");
     r->server->opt.handler(r, r->server->opt.handler_ctx);
     if (!r->deferred && !r->answered)
-        return http_reply_now(r, 500, "internal error: no response\n");
+        return http_reply_now(r, 500, "internal error: the handler gave no answer");
 
     pthread_mutex_lock(&r->lock);
     if (!r->answered) {
@@ -298,7 +307,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
             unsigned long long n = strtoull(cl, &end, 10);
             if (*end != '\0' || n > s->opt.max_body) {
                 r->state = REQ_DISPATCHED;
-                return http_reply_now(r, 413, "request body too large\n");
+                return http_reply_now(r, 413, "the request body is larger than this server accepts");
             }
         }
         r->state = REQ_BODY;

@@ -31,6 +31,11 @@ typedef struct http_req http_req_t;
 
 typedef void (*http_handler_fn)(http_req_t *req, void *ctx);
 
+/* Answers a request the server refuses before the handler could run (413
+ * body too large, or a handler that gave no answer), in the format the
+ * path's clients expect. Must call http_respond(). */
+typedef void (*http_error_fn)(http_req_t *req, int status, const char *message, void *ctx);
+
 typedef struct {
     const char *listen;          /* "127.0.0.1:8311" or "[::1]:8311" */
     unsigned threads;            /* worker threads; 0 = one per core */
@@ -40,7 +45,8 @@ typedef struct {
     size_t max_body;             /* bytes; larger bodies get 413 */
     size_t connection_memory;    /* bytes per connection for headers etc. */
     http_handler_fn handler;
-    void *handler_ctx;
+    http_error_fn error_handler; /* NULL: plain text */
+    void *handler_ctx;           /* passed to both */
     bool access_log;             /* one line per request on stderr */
 } http_options;
 

@@ -27,6 +27,14 @@ static const char *content_type(o311_format f)
     return f == O311_JSON ? CT_JSON : CT_XML;
 }
 
+/* Open311 is read and written by web apps on other origins (a city's map,
+ * FixMyStreet's front end): every answer, errors included, may be read
+ * cross-origin. No cookies or credentials are involved. */
+static void allow_any_origin(http_req_t *req)
+{
+    http_add_header(req, "Access-Control-Allow-Origin", "*");
+}
+
 static void o311_fail(http_req_t *req, o311_format f, int status, const char *description)
 {
     buf_t b = BUF_INIT;
@@ -59,7 +67,6 @@ static void o311_fail_err(http_req_t *req, o311_format f, const err_t *err)
 static void o311_send(http_req_t *req, o311_format f, int status, buf_t *b)
 {
     http_add_header(req, "Cache-Control", "no-cache");
-    http_add_header(req, "Access-Control-Allow-Origin", "*");
     http_respond(req, status, content_type(f), b);
 }
 
@@ -113,6 +120,8 @@ static err_code decode_query(http_req_t *req, kv_list *kv, err_t *err)
 static err_code check_jurisdiction(const o311_api *api, const kv_list *kv, err_t *err)
 {
     const char *j = kv_get(kv, "jurisdiction_id");
+    if (kv_count(kv, "jurisdiction_id") > 1)
+        return err_set(err, ERR_INVALID, "jurisdiction_id was given more than once");
     if (j == NULL || *j == '\0' || strcmp(j, api->jurisdiction_id) == 0)
         return ERR_OK;
     return err_set(err, ERR_NOT_FOUND, "jurisdiction_id not found: this endpoint serves %s",
@@ -221,7 +230,11 @@ static void get_request(http_req_t *req, o311_api *api, o311_format f, const kv_
     int64_t id;
     service_request sr;
     store_t *s;
-    const char *ext = kv_get(kv, "extensions");
+    bool ext;
+    if (o311_parse_flag(kv, "extensions", &ext, &err) != ERR_OK) {
+        o311_fail_err(req, f, &err);
+        return;
+    }
     if (!parse_id(idtext, &id)) {
         o311_fail(req, f, 404, "service_request_id not found: request numbers are digits");
         return;
@@ -234,7 +247,7 @@ static void get_request(http_req_t *req, o311_api *api, o311_format f, const kv_
             o311_fail_err(req, f, &err);
         return;
     }
-    write_requests(req, api, f, s, &sr, 1, ext != NULL && strcmp(ext, "true") == 0);
+    write_requests(req, api, f, s, &sr, 1, ext);
 }
 
 /* ---- GET tokens/{token}, servicerequestupdates ---- */
@@ -454,10 +467,24 @@ static const char *const ROUTE_NAMES[] = {
     "open311 services/{code}", "open311 requests",      "open311 requests/{id}",
     "open311 tokens/{token}",  "open311 servicerequestupdates"};
 
-static o311_format guess_format(http_req_t *req)
+/* The format a path asks for: its suffix if it is .json or .xml, else
+ * what the Accept header prefers, else XML (the spec's required format). */
+static o311_format format_of(http_req_t *req)
 {
+    const char *path = http_path(req), *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    if (dot != NULL && strcmp(dot, ".json") == 0)
+        return O311_JSON;
+    if (dot != NULL && strcmp(dot, ".xml") == 0)
+        return O311_XML;
     const char *accept = http_header(req, "Accept");
     return accept != NULL && strstr(accept, "json") != NULL ? O311_JSON : O311_XML;
+}
+
+void o311_api_error(http_req_t *req, int status, const char *message)
+{
+    allow_any_origin(req);
+    o311_fail(req, format_of(req), status, message);
 }
 
 void o311_api_handle(http_req_t *req, o311_api *api)
@@ -471,8 +498,9 @@ void o311_api_handle(http_req_t *req, o311_api *api)
     }
     route_id r = route(rest, &f, &arg);
     http_set_route(req, ROUTE_NAMES[r]);
+    allow_any_origin(req);
     if (r == R_NONE) {
-        o311_fail(req, guess_format(req), 404,
+        o311_fail(req, format_of(req), 404,
                   "no such resource: see /open311/v2/discovery.json; every resource ends in "
                   ".json or .xml");
         return;

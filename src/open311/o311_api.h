@@ -44,4 +44,9 @@ void o311_api_destroy(o311_api *api);
 /* Handles a request whose path starts with O311_PREFIX. */
 void o311_api_handle(http_req_t *req, o311_api *api);
 
+/* Answers req with an Open311 error document, in the format its path asks
+ * for (.json or .xml; else the Accept header; else XML): for refusals that
+ * happen before a handler runs, such as a body over the limit. */
+void o311_api_error(http_req_t *req, int status, const char *message);
+
 #endif

@@ -267,7 +267,7 @@ static err_code parse_geo(const kv_list *in, pool_t *pool, sr_query *q, err_t *e
     return ERR_OK;
 }
 
-static err_code parse_bool(const kv_list *in, const char *key, bool *out, err_t *err)
+err_code o311_parse_flag(const kv_list *in, const char *key, bool *out, err_t *err)
 {
     const char *v;
     err_code rc = one(in, key, &v, err);
@@ -289,7 +289,7 @@ err_code o311_parse_search(const kv_list *in, int64_t now, pool_t *pool, o311_se
     sr_query *q = &s->q;
     srq_init(q, now);
     err_code rc;
-    if ((rc = parse_bool(in, "extensions", &s->extensions, err)) ||
+    if ((rc = o311_parse_flag(in, "extensions", &s->extensions, err)) ||
         (rc = paging(in, &q->page, &q->page_size, err)) || (rc = parse_ids(in, pool, q, err)))
         return rc;
     if (q->nids > 0)

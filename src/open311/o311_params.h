@@ -39,6 +39,10 @@ typedef struct {
 err_code o311_parse_search(const kv_list *in, int64_t now, pool_t *pool, o311_search *s,
                            err_t *err);
 
+/* A true/false parameter (true, false, 1, 0; absent or empty is false);
+ * more than one value, or anything else, is ERR_INVALID. */
+err_code o311_parse_flag(const kv_list *in, const char *key, bool *out, err_t *err);
+
 /* A date window for servicerequestupdates: start_date/end_date with the
  * same defaults and 90-day cap as above; page/page_size. */
 err_code o311_parse_window(const kv_list *in, int64_t now, int64_t *start, int64_t *end,

@@ -39,6 +39,7 @@ struct commitq {
     pthread_cond_t wake; /* a job arrived, or stopping */
     cq_job *head, *tail;
     bool stopping;
+    bool joined; /* the writer thread has been joined (commitq_drain) */
     size_t batches, jobs;
 };
 
@@ -296,17 +297,30 @@ err_code commitq_run(commitq_t *q, commitq_apply_fn apply, void *arg, err_t *err
     return rc;
 }
 
-void commitq_stop(commitq_t *q)
+void commitq_drain(commitq_t *q)
 {
     if (q == NULL)
         return;
     cq_lock(q);
+    bool joined = q->joined;
     q->stopping = true;
     if (pthread_cond_signal(&q->wake) != 0)
         abort();
     cq_unlock(q);
+    if (joined)
+        return;
     if (pthread_join(q->thread, NULL) != 0)
-        abort(); /* EDEADLK: stopped from a done() callback */
+        abort(); /* EDEADLK: drained from a done() callback */
+    cq_lock(q);
+    q->joined = true;
+    cq_unlock(q);
+}
+
+void commitq_stop(commitq_t *q)
+{
+    if (q == NULL)
+        return;
+    commitq_drain(q);
     store_close(q->store);
     if (pthread_cond_destroy(&q->wake) != 0 || pthread_mutex_destroy(&q->mu) != 0)
         abort();

@@ -41,8 +41,15 @@ err_code commitq_submit(commitq_t *q, commitq_apply_fn apply, commitq_done_fn do
 /* Queues a job and waits for its outcome: for callers that may block. */
 err_code commitq_run(commitq_t *q, commitq_apply_fn apply, void *arg, err_t *err);
 
-/* Refuses new jobs, finishes the queued ones, stops the thread, closes the
- * connection, frees q. NULL is fine. */
+/* Refuses new jobs (commitq_submit answers ERR_UNAVAILABLE from now on),
+ * finishes the queued ones, and stops the writer thread, but keeps q
+ * valid: a server drains first, then stops its HTTP threads (which may
+ * still submit and be refused), then calls commitq_stop. Call it from one
+ * thread, never from a done() callback. NULL is fine. */
+void commitq_drain(commitq_t *q);
+
+/* Drains (if not yet done), closes the connection, frees q. Nothing may
+ * use q afterwards. NULL is fine. */
 void commitq_stop(commitq_t *q);
 
 /* Figures for benchmarks: batches committed and jobs done so far. */

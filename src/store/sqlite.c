@@ -170,10 +170,11 @@ static const char *const STMT_SQL[ST_N] = {
                        "status_notes = COALESCE(?3, status_notes) "
                        "WHERE id = ?1 AND pending = 0 RETURNING status, resolution",
     [ST_EVENTS_LIST] = "SELECT " EVENT_COLS " FROM request_event e WHERE e.request_id = ?1 "
-                       "AND (?2 = 0 OR e.public = 1) ORDER BY e.id",
+                       "AND (?2 = 0 OR e.public = 1 OR e.kind <> 'note') ORDER BY e.id",
     [ST_UPDATES] = "SELECT " EVENT_COLS " FROM request_event e "
                    "JOIN request r ON r.id = e.request_id "
-                   "WHERE e.at BETWEEN ?1 AND ?2 AND e.public = 1 AND e.kind <> ?3 "
+                   "WHERE e.at BETWEEN ?1 AND ?2 AND e.kind <> ?3 "
+                   "AND (e.public = 1 OR e.kind <> 'note') "
                    "AND r.pending = 0 ORDER BY e.id LIMIT ?4 OFFSET ?5",
     [ST_REQUEST_COUNT] = "SELECT COUNT(*) FROM request WHERE pending = 0",
 };

@@ -366,6 +366,17 @@ err_code store_event_append(store_t *s, sr_event *ev, err_t *err)
     return s->be->event_append(s->conn, ev, err);
 }
 
+/* The public view of a history: every status change is public (residents
+ * and FixMyStreet must learn that a request was closed), but a note is
+ * shown only when it was written as public. The backends select the rows;
+ * this one place blanks the internal notes, so no backend can forget. */
+static void scrub_internal_notes(sr_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!ev[i].public_note)
+            ev[i].note = NULL;
+}
+
 err_code store_events_list(store_t *s, int64_t request_id, bool public_only, pool_t *pool,
                            sr_event **out, size_t *count, err_t *err)
 {
@@ -373,7 +384,10 @@ err_code store_events_list(store_t *s, int64_t request_id, bool public_only, poo
         return err_set(err, ERR_INVALID, "store_events_list: no pool or no output");
     if (request_id <= 0)
         return err_set(err, ERR_NOT_FOUND, "no such service request");
-    return s->be->events_list(s->conn, request_id, public_only, pool, out, count, err);
+    err_code rc = s->be->events_list(s->conn, request_id, public_only, pool, out, count, err);
+    if (rc == ERR_OK && public_only)
+        scrub_internal_notes(*out, *count);
+    return rc;
 }
 
 err_code store_updates_search(store_t *s, int64_t start, int64_t end, size_t page, size_t page_size,
@@ -385,7 +399,11 @@ err_code store_updates_search(store_t *s, int64_t start, int64_t end, size_t pag
         return err_set(err, ERR_INVALID, "updates: page_size must be 1-%d", SRQ_MAX_RESULTS);
     if (store_page_offset(page, page_size) < 0)
         return err_set(err, ERR_INVALID, "updates: page out of range");
-    return s->be->updates_search(s->conn, start, end, page, page_size, pool, out, count, err);
+    err_code rc = s->be->updates_search(s->conn, start, end, page, page_size, pool, out, count,
+                                        err);
+    if (rc == ERR_OK)
+        scrub_internal_notes(*out, *count);
+    return rc;
 }
 
 err_code store_request_count(store_t *s, int64_t *count, err_t *err)

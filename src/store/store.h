@@ -118,14 +118,16 @@ err_code store_batch_publish(store_t *s, int64_t now, size_t max, size_t *publis
  * ERR_NOT_FOUND if the request does not exist. In the caller's transaction. */
 err_code store_event_append(store_t *s, sr_event *ev, err_t *err);
 
-/* The history of one request, oldest first; public_only leaves out
- * internal notes. From pool. */
+/* The history of one request, oldest first. public_only gives the public
+ * view: every creation and status change, but the text of a note only when
+ * it is public (internal note-only events are left out, and an internal
+ * note on a status change is blanked). From pool. */
 err_code store_events_list(store_t *s, int64_t request_id, bool public_only, pool_t *pool,
                            sr_event **out, size_t *count, err_t *err);
 
-/* mySociety's servicerequestupdates: public events (not SR_EV_CREATED) of
- * visible requests with at in [start, end], by event id ascending, one
- * page. From pool. */
+/* mySociety's servicerequestupdates: the public view (as above) of the
+ * events after creation of visible requests with at in [start, end], by
+ * event id ascending, one page. From pool. */
 err_code store_updates_search(store_t *s, int64_t start, int64_t end, size_t page,
                               size_t page_size, pool_t *pool, sr_event **out, size_t *count,
                               err_t *err);

@@ -80,7 +80,7 @@ static void test_intake_good(void)
     CHECK_STR(sr.answers[3].values[0], "2024-05-01T08:00:00Z"); /* normalised to UTC */
     /* address alone is a location; the informational NOTE takes no answer */
     CHECK_INT(run(c, "service_code=POT&address_string=1+Main+St&attribute[SIZE]=S"
-                     "&attribute[NOTE]=ignored",
+                     "&attribute[NOTE]=ignored&attributes=x&attribute_count=2",
                   p, &sr, &e),
               ERR_OK);
     CHECK_INT(sr.nanswers, 1);
@@ -132,6 +132,9 @@ static void test_intake_bad(void)
          "media_url"},
         {"service_code=NOISE&lat=1&long=1&description=a%01b", ERR_INVALID, "control"},
         {"service_code=NOISE&lat=1&long=1&first_name=a%0Ab", ERR_INVALID, "first_name"},
+        {"service_code=NOISE&lat=1&long=1&description=a%EF%BF%BFb", ERR_INVALID, "control"},
+        {"service_code=POT&lat=1&long=1&attribute[SIZE]=S&attribute[DEPTH=1", ERR_INVALID,
+         "attribute[CODE]"},
     };
     catalog *c = make_catalog();
     REQUIRE(c != NULL);

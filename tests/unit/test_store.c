@@ -854,15 +854,23 @@ static void test_events_and_status(void)
     for (size_t i = 1; i < n; i++)
         CHECK(evs[i].id > evs[i - 1].id);
     CHECK_INT(store_events_list(fx.s, sr.id, true, pool, &evs, &n, &err), ERR_OK);
-    CHECK_INT(n, 4); /* the private note and the private reopen are left out */
+    /* The public view: the internal note-only event is left out, but every
+     * status change stays (a resident must learn of the reopen), its
+     * internal note blanked. */
+    REQUIRE(n == 5);
+    CHECK_INT(evs[4].status, SR_REOPENED);
+    CHECK(evs[4].note == NULL);
+    for (size_t i = 0; i < n; i++)
+        CHECK(evs[i].kind != SR_EV_NOTE);
 
-    /* servicerequestupdates: public, not "created", by id, paged. */
+    /* servicerequestupdates: the public view, not "created", by id, paged. */
     CHECK_INT(store_updates_search(fx.s, 0, 100000, 1, 100, pool, &evs, &n, &err), ERR_OK);
-    REQUIRE(n == 3);
+    REQUIRE(n == 4);
     CHECK_INT(evs[0].id, first_update);
     CHECK_INT(evs[1].status, SR_CLOSED);
+    CHECK_INT(evs[3].status, SR_REOPENED);
     CHECK_INT(store_updates_search(fx.s, 0, 100000, 2, 2, pool, &evs, &n, &err), ERR_OK);
-    REQUIRE(n == 1);
+    REQUIRE(n == 2);
     CHECK_INT(evs[0].resolution, SR_RES_DUPLICATE);
     CHECK_INT(store_updates_search(fx.s, 2900, 2999, 1, 100, pool, &evs, &n, &err), ERR_OK);
     CHECK_INT(n, 1);
