@@ -224,6 +224,7 @@ void buf_xml_text(buf_t *b, const char *s)
         case '>': esc = "&gt;"; break;
         case '"': esc = "&quot;"; break;
         case '\'': esc = "&#39;"; break;
+        case '\r': esc = "&#13;"; break; /* a raw CR would be read back as LF */
         default:
             /* XML 1.0 forbids C0 controls other than tab, LF, CR, and the
              * non-characters U+FFFE and U+FFFF (EF BF BE, EF BF BF). */

@@ -41,7 +41,7 @@ SANITIZER_MARKERS = ("AddressSanitizer", "runtime error:", "LeakSanitizer")
 LISTEN_RE = re.compile(rb"listening on 127\.0\.0\.1:0 port (\d+)")
 
 _session_dir = None
-_session_lock = threading.Lock()
+_session_lock = threading.RLock()
 _servers = []  # every Server ever started, for the final scan
 _installations = []
 

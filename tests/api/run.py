@@ -86,11 +86,18 @@ def main():
     result = runner.run(unittest.TestSuite(tests))
 
     problems = harness.finish()
+    import base
+    marks = base.all_canaries()
+    for srv in harness._servers:
+        log = srv.read_log()
+        leaked = sorted({m for m in marks if m in log})
+        if leaked:
+            problems.append("%s: the server log holds values sent by clients (P8): %s" %
+                            (srv.log_path, ", ".join(leaked[:10])))
     for p in problems:
         print("\nFAIL (servers): %s" % p)
     elapsed = time.monotonic() - started
 
-    import base
     bad = [t for t, _ in result.failures + result.errors]
     known = []
     for t in bad:

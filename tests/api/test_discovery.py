@@ -9,7 +9,7 @@ import json
 import os
 
 import o311
-from base import ApiTest
+from base import ApiTest, server_bug
 
 
 class Discovery(ApiTest):
@@ -64,3 +64,31 @@ class Discovery(ApiTest):
         self.assertIn("/open311/v2/discovery.json", r.text)
         r = self.c.get("/healthz")
         self.assertEqual((r.status, r.text), (200, "ok\n"))
+
+
+class CrossOrigin(ApiTest):
+    """Open311 is a public API for third-party apps, many of them web pages:
+    the server sends Access-Control-Allow-Origin: * on its GET answers. A
+    browser only lets the page read a response that carries it, so the
+    created id (201) and the error descriptions (4xx) need it as well."""
+
+    @server_bug("BUG-6: Access-Control-Allow-Origin is only on 200 answers (o311_send); the 201 "
+                "of POST requests (create_done) and every error (o311_fail) lack it, so a web "
+                "client can file a request but cannot read its id or any error description "
+                "(src/open311/o311_api.c)")
+    def test_every_api_answer_allows_any_origin(self):
+        """200, 201, 400, 403, 404 and 405 answers all carry Access-Control-Allow-Origin: *"""
+        code = self.cat.pick("realtime", "singlevaluelist", required=True)
+        answers = {
+            200: self.c.get("services.json"),
+            201: self.post(self.request_params(code)),
+            400: self.c.get("requests.json?page_size=0"),
+            403: self.c.post("requests.json", [("service_code", code)]),
+            404: self.c.get("requests/0.json"),
+            405: self.c.request("PUT", "requests.json"),
+        }
+        for status, r in answers.items():
+            self.assertEqual(r.status, status, r.describe())
+        missing = [s for s, r in answers.items()
+                   if r.headers.get("Access-Control-Allow-Origin") != "*"]
+        self.assertEqual(missing, [], "answers without Access-Control-Allow-Origin: *")

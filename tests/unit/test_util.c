@@ -66,8 +66,8 @@ static void test_buf_escapes(void)
     buf_json_str(&b, NULL);
     CHECK_STR(b.data, "null");
     buf_reset(&b);
-    buf_xml_text(&b, "<a href='x'>&\"\x02");
-    CHECK_STR(b.data, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+    buf_xml_text(&b, "<a href='x'>&\"\x02\r\n");
+    CHECK_STR(b.data, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&#13;\n");
     buf_reset(&b);
     buf_xml_text(&b, "a\xEF\xBF\xBF" "b\xEF\xBF\xBE" "c\xEF\xBF\xBD"); /* fuzz: U+FFFF, U+FFFE */
     CHECK_STR(b.data, "abc\xEF\xBF\xBD");
