@@ -9,10 +9,11 @@
  *  - JSON: the output parses back with jansson to exactly the input (the
  *    whole input with buf_json_strn, NULs included; up to the first NUL
  *    with buf_json_str), and holds no raw control character;
- *  - XML: no raw '<', '>', '"' or '\'', every '&' starts one of the five
- *    entities written, no control character XML 1.0 forbids, and
- *    <r>OUTPUT</r> is a well-formed document (expat) whose text is the
- *    input without the dropped controls;
+ *  - XML: no raw '<', '>', '"', '\'' or CR, every '&' starts one of the
+ *    entities written (&amp; &lt; &gt; &quot; &#39; &#13;), no character
+ *    XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE, U+FFFF), and
+ *    <r>OUTPUT</r> is a well-formed document (expat) whose text is exactly
+ *    the input without the dropped characters;
  *  - CSV: a field that needs no quotes is the input itself; otherwise it
  *    is quoted with inner quotes doubled, and unquoting gives the input.
  *
@@ -39,29 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     do {                                                                                       \
         if (!(cond)) {                                                                         \
             fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
-
-/* Checks for bugs found by this harness, reported, and not yet fixed in
- * src/ (their inputs wait in fuzz/crashes-pending/, out of the corpus).
- * They stay on, so the fix is proven when those inputs replay clean; set
- * FUZZ_SKIP_PENDING=1 to fuzz past them in the meantime. */
-static bool skip_pending(void)
-{
-    static int skip = -1;
-    if (skip < 0) {
-        const char *e = getenv("FUZZ_SKIP_PENDING");
-        skip = e != NULL && strcmp(e, "1") == 0;
-    }
-    return skip;
-}
-
-#define CHECK_PENDING(cond)                                                                    \
-    do {                                                                                       \
-        if (!(cond) && !skip_pending()) {                                                      \
-            fprintf(stderr, "%s:%d: invariant failed (pending bug): %s\n", __FILE__, __LINE__, \
-                    #cond);                                                                    \
             abort();                                                                           \
         }                                                                                      \
     } while (0)
@@ -98,13 +76,17 @@ static void check_json(const char *s, size_t n, bool counted)
     buf_free(&b);
 }
 
-/* What buf_xml_text must keep: all but the C0 controls XML 1.0 forbids. */
+/* What buf_xml_text must keep: all but the C0 controls XML 1.0 forbids
+ * and the non-characters U+FFFE and U+FFFF (EF BF BE, EF BF BF). */
 static size_t xml_expected(const char *s, char *out)
 {
     size_t o = 0;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
+        if (c == 0xEF && (unsigned char)p[1] == 0xBF &&
+            ((unsigned char)p[2] == 0xBE || (unsigned char)p[2] == 0xBF))
+            p += 2;
+        else if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r')
             out[o++] = *p;
     }
     return o;
@@ -131,32 +113,32 @@ static void check_xml(const char *s, size_t n)
     size_t len = b.len - PREFIX_LEN;
     CHECK(utf8_valid(out, len));
 
-    /* Decode the five entities by hand: must give the input minus the
-     * dropped controls. */
-    static const char *const ENTITIES[][2] = {
-        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+    /* Decode the entities by hand: must give the input minus the dropped
+     * characters. A CR is written as &#13;: raw, XML readers give LF. */
+    static const char *const ENTITIES[][2] = {{"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+                                              {"&quot;", "\""}, {"&#39;", "'"}, {"&#13;", "\r"}};
+    const size_t nent = sizeof ENTITIES / sizeof ENTITIES[0];
     char *want = malloc(n + 1), *got = malloc(len + 1);
     CHECK(want != NULL && got != NULL);
     size_t wn = xml_expected(s, want), gn = 0;
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)out[i];
-        CHECK(c != '<' && c != '>' && c != '"' && c != '\'');
-        CHECK(c >= 0x20 || c == '\t' || c == '\n' || c == '\r');
+        CHECK(c != '<' && c != '>' && c != '"' && c != '\'' && c != '\r');
+        CHECK(c >= 0x20 || c == '\t' || c == '\n');
         if (c != '&') {
             got[gn++] = out[i++];
             continue;
         }
         size_t e = 0;
-        while (e < 5 && strncmp(out + i, ENTITIES[e][0], strlen(ENTITIES[e][0])) != 0)
+        while (e < nent && strncmp(out + i, ENTITIES[e][0], strlen(ENTITIES[e][0])) != 0)
             e++;
-        CHECK(e < 5); /* a raw '&' that starts no entity */
+        CHECK(e < nent); /* a raw '&' that starts no entity */
         got[gn++] = ENTITIES[e][1][0];
         i += strlen(ENTITIES[e][0]);
     }
     CHECK(gn == wn && memcmp(got, want, wn) == 0);
 
-    /* And an XML parser agrees: well-formed, same text. Expat reports
-     * CR and CRLF as LF (XML 1.0, 2.11), so compare with that applied. */
+    /* And an XML parser agrees: well-formed, and the same text. */
     buf_t doc = BUF_INIT;
     buf_puts(&doc, "<r>");
     buf_append(&doc, out, len);
@@ -168,22 +150,11 @@ static void check_xml(const char *s, size_t n)
     XML_SetUserData(p, &x);
     XML_SetCharacterDataHandler(p, collect_text);
     enum XML_Status st = XML_Parse(p, doc.data, (int)doc.len, XML_TRUE);
-    if (st != XML_STATUS_OK && !skip_pending())
+    if (st != XML_STATUS_OK)
         fprintf(stderr, "fuzz_escape: XML not well-formed: %s at column %lu\n",
                 XML_ErrorString(XML_GetErrorCode(p)), (unsigned long)XML_GetCurrentColumnNumber(p));
-    /* Pending: U+FFFE and U+FFFF are not XML characters either. */
-    CHECK_PENDING(st == XML_STATUS_OK);
-    size_t ln = 0;
-    for (size_t i = 0; i < wn; i++) {
-        if (want[i] == '\r') {
-            want[ln++] = '\n';
-            if (i + 1 < wn && want[i + 1] == '\n')
-                i++;
-        } else {
-            want[ln++] = want[i];
-        }
-    }
-    CHECK_PENDING(x.text.len == ln && (ln == 0 || memcmp(x.text.data, want, ln) == 0));
+    CHECK(st == XML_STATUS_OK);
+    CHECK(x.text.len == wn && (wn == 0 || memcmp(x.text.data, want, wn) == 0));
     XML_ParserFree(p);
     buf_free(&x.text);
     buf_free(&doc);

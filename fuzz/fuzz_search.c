@@ -93,6 +93,8 @@ static void check_search(const o311_search *s)
     }
     if (q->has_bbox) {
         CHECK(geo_valid(q->min_lat, q->min_lon) && geo_valid(q->max_lat, q->max_lon));
+        /* Also when a bbox and a circle are both given: their intersection
+         * (one that does not overlap is refused). */
         CHECK(q->min_lat <= q->max_lat);
         CHECK(q->min_lon <= q->max_lon);
     }
