@@ -47,6 +47,28 @@ done:
     return rc;
 }
 
+/* mkdir -p: creates dir and any missing parents, each new one 0700. */
+static bool make_dirs(const char *dir)
+{
+    buf_t path = BUF_INIT;
+    buf_puts(&path, dir);
+    if (buf_failed(&path))
+        return false;
+    bool ok = true;
+    for (char *p = path.data + 1; ok; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        ok = mkdir(path.data, 0700) == 0 || errno == EEXIST;
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+    buf_free(&path);
+    return ok;
+}
+
 static void remove_created(const char *dir)
 {
     static const char *const files[] = {"civic311.db", "civic311.db-wal", "civic311.db-shm",
@@ -93,7 +115,11 @@ int cmd_init(int argc, char **argv)
 
     err_t err;
     err_clear(&err);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    if (dir[0] == '\0') {
+        fputs(HELP, stderr);
+        return EXIT_USAGE;
+    }
+    if (!make_dirs(dir)) {
         fprintf(stderr, "civic311: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
