@@ -32,12 +32,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-            abort();                                                                           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static bool is_digit(char c)
@@ -112,8 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tm.tm_year = num(s, 0, 4) - 1900;
         tm.tm_mon = num(s, 5, 2) - 1;
         tm.tm_mday = num(s, 8, 2);
-        int64_t days = dt_days_from_civil(num(s, 0, 4), (unsigned)num(s, 5, 2),
-                                          (unsigned)num(s, 8, 2));
+        int64_t days =
+            dt_days_from_civil(num(s, 0, 4), (unsigned)num(s, 5, 2), (unsigned)num(s, 8, 2));
         CHECK((int64_t)timegm(&tm) == days * 86400);
         /* Any offset moves the instant by less than a day, and 24:00 and
          * leap seconds by at most one more. */

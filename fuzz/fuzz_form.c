@@ -27,12 +27,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-            abort();                                                                           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static const kv_limits TINY_LIMITS = {3, 4, 8};
@@ -90,8 +90,7 @@ static size_t ref_unescape(const char *s, size_t n, char *out)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && ref_hex(s[i + 1]) >= 0 &&
-                   ref_hex(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n && ref_hex(s[i + 1]) >= 0 && ref_hex(s[i + 2]) >= 0) {
             out[o++] = (char)(ref_hex(s[i + 1]) * 16 + ref_hex(s[i + 2]));
             i += 2;
         } else {
@@ -129,8 +128,7 @@ done:
     free(value);
 }
 
-static err_code decode_with(const char *s, size_t n, const kv_limits *lim, pool_t *pool,
-                            kv_list *l)
+static err_code decode_with(const char *s, size_t n, const kv_limits *lim, pool_t *pool, kv_list *l)
 {
     err_t err;
     kv_init(l);
@@ -150,7 +148,8 @@ static bool within(const kv_list *l, const kv_limits *lim)
     if (l->count > lim->max_pairs)
         return false;
     for (size_t i = 0; i < l->count; i++)
-        if (strlen(l->items[i].key) > lim->max_key_len || l->items[i].value_len > lim->max_value_len)
+        if (strlen(l->items[i].key) > lim->max_key_len ||
+            l->items[i].value_len > lim->max_value_len)
             return false;
     return true;
 }

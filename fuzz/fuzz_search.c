@@ -29,12 +29,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-            abort();                                                                           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* 2023-11-14T22:13:20Z: a fixed clock, so a crash replays the same way. */
@@ -83,7 +83,7 @@ static void check_search(const o311_search *s)
     check_codes(q->service_codes, q->nservice_codes);
     check_codes(q->agency_codes, q->nagency_codes);
     CHECK((q->status_mask & ~((1u << SR_STATUS_COUNT) - 1)) == 0);
-    if (q->updated_after != 0 && q->updated_before != 0)
+    if (q->has_updated_after && q->has_updated_before)
         CHECK(q->updated_after <= q->updated_before);
 
     if (q->has_radius) {

@@ -76,9 +76,9 @@ bool srq_matches(const sr_query *q, const service_request *sr)
         return false;
     if (sr->requested_at < q->start || sr->requested_at > q->end)
         return false;
-    if (q->updated_after != 0 && sr->updated_at < q->updated_after)
+    if (q->has_updated_after && sr->updated_at < q->updated_after)
         return false;
-    if (q->updated_before != 0 && sr->updated_at > q->updated_before)
+    if (q->has_updated_before && sr->updated_at > q->updated_before)
         return false;
     if (q->has_bbox || q->has_radius) {
         if (!sr->has_location)

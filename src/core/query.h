@@ -38,7 +38,9 @@ typedef struct {
     /* requested_at within [start, end] (inclusive). Always set. */
     int64_t start, end;
 
-    /* updated_at within [updated_after, updated_before]; 0 = unbounded. */
+    /* updated_at within [updated_after, updated_before], each bound only
+     * when its has_ flag is set (any instant is a valid bound, even 0). */
+    bool has_updated_after, has_updated_before;
     int64_t updated_after, updated_before;
 
     /* Within radius_m metres of (lat, lon), when has_radius. */

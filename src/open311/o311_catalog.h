@@ -38,7 +38,9 @@ typedef struct {
  * by code; a definition replaces the attributes of a service already in c
  * (ERR_NOT_FOUND if there is none: import the services list first).
  * On error c is unchanged, and err says what and where (element or index,
- * never a value).
+ * never a value). stats is added to on success (zero it before the first
+ * document), so importing several files gives totals; on error it is left
+ * as it was.
  */
 err_code o311_catalog_read(catalog *c, const char *data, size_t n, o311_import_stats *stats,
                            err_t *err);

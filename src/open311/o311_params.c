@@ -306,14 +306,15 @@ err_code o311_parse_search(const kv_list *in, int64_t now, pool_t *pool, o311_se
     q->agency_codes = codes;
     q->nagency_codes = ncodes;
 
-    bool hua, hub;
     if ((rc = parse_status(in, pool, q, err)) ||
-        (rc = date_param(in, "updated_after", &hua, &q->updated_after, err)) ||
-        (rc = date_param(in, "updated_before", &hub, &q->updated_before, err)))
+        (rc = date_param(in, "updated_after", &q->has_updated_after, &q->updated_after, err)) ||
+        (rc = date_param(in, "updated_before", &q->has_updated_before, &q->updated_before,
+                         err)))
         return rc;
-    if (hua && hub && q->updated_before < q->updated_after)
+    if (q->has_updated_after && q->has_updated_before && q->updated_before < q->updated_after)
         return err_set(err, ERR_INVALID, "updated_before is before updated_after");
-    if ((rc = window(in, now, hua || hub, &q->start, &q->end, err)))
+    if ((rc = window(in, now, q->has_updated_after || q->has_updated_before, &q->start, &q->end,
+                     err)))
         return rc;
     return parse_geo(in, pool, q, err);
 }

@@ -1386,11 +1386,11 @@ static void sb_filters(search_build *b, const sr_query *q)
     sb_status(b, q->status_mask);
     if (q->nagency_codes > 0)
         sb_in_text(b, "agency_code", q->agency_codes, q->nagency_codes);
-    if (q->updated_after != 0) {
+    if (q->has_updated_after) {
         buf_puts(&b->sql, " AND updated_at >= ?");
         sb_int(b, q->updated_after);
     }
-    if (q->updated_before != 0) {
+    if (q->has_updated_before) {
         buf_puts(&b->sql, " AND updated_at <= ?");
         sb_int(b, q->updated_before);
     }

@@ -56,8 +56,9 @@ void buf_put_double(buf_t *b, double v);
 void buf_json_str(buf_t *b, const char *s);
 void buf_json_strn(buf_t *b, const char *s, size_t n);
 
-/* XML 1.0 / HTML text and attribute values: escapes & < > " '. Control
- * characters not allowed in XML 1.0 are dropped. */
+/* XML 1.0 / HTML text and attribute values: escapes & < > " ' and CR (as
+ * &#13;, which a parser would otherwise turn into LF). Characters XML 1.0
+ * cannot carry (C0 controls but tab/LF/CR, U+FFFE, U+FFFF) are dropped. */
 void buf_xml_text(buf_t *b, const char *s);
 
 /* <name>escaped text</name>; a NULL value writes <name/> (empty element). */

@@ -11,6 +11,21 @@
 
 #define POOL_BLOCK 8192
 
+/* Under AddressSanitizer every allocation gets a block of its own, of
+ * exactly the size asked for, so that an overflow past one allocation hits
+ * ASan's redzone instead of the next allocation in a shared block (the
+ * fuzzers and the test build would not see it otherwise). */
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_SHARE_BLOCKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_SHARE_BLOCKS 0
+#endif
+#endif
+#ifndef POOL_SHARE_BLOCKS
+#define POOL_SHARE_BLOCKS 1
+#endif
+
 struct pool_block {
     struct pool_block *next;
     size_t used;
@@ -60,6 +75,15 @@ void *pool_alloc(pool_t *p, size_t n)
         n = 1;
     if (n > SIZE_MAX - align)
         return NULL;
+    if (!POOL_SHARE_BLOCKS) {
+        struct pool_block *own = pool_block_new(n); /* exact size: see above */
+        if (own == NULL)
+            return NULL;
+        own->used = n;
+        own->next = p->head;
+        p->head = own;
+        return own->data;
+    }
     n = (n + align - 1) & ~(align - 1);
 
     struct pool_block *b = p->head;

@@ -218,7 +218,10 @@ static void test_search_params(void)
     CHECK_INT(search("start_date=2010-01-01T00:00:00Z", p, &s, &e), ERR_OK);
     CHECK_INT(s.q.end - s.q.start, 90 * 86400);
     CHECK_INT(search("updated_after=2010-01-01T00:00:00Z", p, &s, &e), ERR_OK);
-    CHECK(s.q.start == DT_MIN && s.q.updated_after == 1262304000);
+    CHECK(s.q.start == DT_MIN && s.q.has_updated_after && s.q.updated_after == 1262304000);
+    /* The epoch is a bound like any other (it once meant "no bound"). */
+    CHECK_INT(search("updated_before=1970-01-01T00:00:00Z", p, &s, &e), ERR_OK);
+    CHECK(s.q.has_updated_before && s.q.updated_before == 0 && !s.q.has_updated_after);
     CHECK_INT(search("service_request_id=5,7&status=bogus", p, &s, &e), ERR_OK);
     CHECK_INT(s.q.nids, 2);
     CHECK_INT(search("lat=40.7&long=-74&radius=500", p, &s, &e), ERR_OK);

@@ -987,10 +987,14 @@ static void random_query(sr_query *q, const char **codes, const char **agencies,
         q->start = BASE_T + (int64_t)rnd(60) * 3600;
         q->end = q->start + (int64_t)rnd(40) * 3600;
     }
-    if (rnd(10) < 2)
+    if (rnd(10) < 2) {
+        q->has_updated_after = true;
         q->updated_after = BASE_T + (int64_t)rnd(100) * 1800;
-    if (rnd(10) < 2)
+    }
+    if (rnd(10) < 2) {
+        q->has_updated_before = true;
         q->updated_before = BASE_T + (int64_t)rnd(150) * 1800;
+    }
     random_lists(q, codes, agencies);
     random_area(q);
     if (rnd(10) == 0) {
@@ -1183,6 +1187,7 @@ static void test_query_plans(void)
     q.nagency_codes = 1;
     check_plan(db, "agency", &q, true);
     srq_init(&q, BASE_T);
+    q.has_updated_after = true;
     q.updated_after = BASE_T - 3600;
     check_plan(db, "updated", &q, true);
     srq_init(&q, BASE_T);
