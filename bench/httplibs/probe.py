@@ -30,11 +30,11 @@ import sys
 import time
 
 
-def normal_get(port, timeout=2.0):
+def normal_get(port, path, timeout=2.0):
     t0 = time.monotonic()
     try:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        c.request("GET", "/x")
+        c.request("GET", path)
         r = c.getresponse()
         r.read()
         c.close()
@@ -44,7 +44,7 @@ def normal_get(port, timeout=2.0):
 
 
 def slow(args):
-    head = b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n"
+    head = b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow\r\n" % args.path.encode()
     # Non-blocking connects, so a server that stops accepting does not stall
     # the probe; a socket gets its partial head once it is connected.
     pending, socks, opened_at = [], [], {}
@@ -106,7 +106,7 @@ def slow(args):
                         sel.unregister(s)
         if now >= next_get:
             next_get += 0.5
-            good, t = normal_get(args.port)
+            good, t = normal_get(args.port, args.path)
             lat.append(t)
             if good:
                 ok += 1
@@ -150,7 +150,7 @@ def bigpost(args):
     chunk = 65536
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.connect(("127.0.0.1", args.port))
-    hdr = b"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+    hdr = b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n" % args.path.encode()
     if args.mode == "chunked":
         hdr += b"Transfer-Encoding: chunked\r\n"
     else:
@@ -295,11 +295,13 @@ def main():
     p.add_argument("--mode", choices=["idle", "drip"], default="idle")
     p.add_argument("--hold", type=float, default=12)
     p.add_argument("--src", default="127.0.0.2", help="source address of the slow connections")
+    p.add_argument("--path", default="/x", help="what the normal client GETs")
     p = sub.add_parser("bigpost")
     p.add_argument("port", type=int)
     p.add_argument("--mode", choices=["cl", "expect", "chunked"], default="cl")
     p.add_argument("--size", type=int, default=100 * 1048576)
     p.add_argument("--limit", type=float, default=20)
+    p.add_argument("--path", default="/x")
     p = sub.add_parser("table")
     p.add_argument("results")
     args = ap.parse_args()
