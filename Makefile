@@ -85,7 +85,7 @@ build/asan/tests/%: tests/unit/%.c tests/unit/testlib.h build/asan/libcivic.a
 	$(CC) $(ASAN_CFLAGS) -Itests/unit -o $@ $< build/asan/libcivic.a $(LIBS)
 
 # Each fuzz target, built with a small driver that replays its corpus.
-build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libcivic.a
+build/asan/fuzz/%: fuzz/%.c fuzz/fuzz.h fuzz/replay.c build/asan/libcivic.a
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -o $@ $< fuzz/replay.c build/asan/libcivic.a $(LIBS)
 

@@ -29,18 +29,9 @@
 
 #include <jansson.h>
 
+#include "fuzz.h"
 #include "open311/o311_params.h"
 #include "util/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 typedef enum { BODY_FORM, BODY_JSON, BODY_REFUSED } body_kind;
 

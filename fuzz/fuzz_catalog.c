@@ -25,22 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "open311/o311_catalog.h"
 #include "util/utf8.h"
 
 /* Generated from data/demo/catalog.json (build/gen/demo_catalog.c). */
 extern const char demo_catalog_json[];
 extern const size_t demo_catalog_json_len;
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static void check_err(err_code rc, const err_t *err)
 {

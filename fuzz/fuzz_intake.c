@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "core/geo.h"
 #include "core/intake.h"
 #include "open311/o311_catalog.h"
@@ -36,16 +37,6 @@
 /* Generated from data/demo/catalog.json (build/gen/demo_catalog.c). */
 extern const char demo_catalog_json[];
 extern const size_t demo_catalog_json_len;
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define FUZZ_NOW INT64_C(1700000000)
 

@@ -22,20 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "core/geo.h"
 #include "open311/o311_params.h"
 #include "util/datetime.h"
 #include "util/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* 2023-11-14T22:13:20Z: a fixed clock, so a crash replays the same way. */
 #define FUZZ_NOW INT64_C(1700000000)
