@@ -119,9 +119,9 @@ static err_code cfg_http(civic_config *c, json_t *h, err_t *err)
         c->threads = (unsigned)cfg_uint(h, "threads", 0, 256, &bad);
         c->connection_timeout =
             (unsigned)cfg_uint(h, "connection_timeout_seconds", 30, 3600, &bad);
-        c->max_connections = (unsigned)cfg_uint(h, "max_connections", 1024, 100000, &bad);
+        c->max_connections = (unsigned)cfg_uint(h, "max_connections", 8192, 100000, &bad);
         c->max_connections_per_ip =
-            (unsigned)cfg_uint(h, "max_connections_per_ip", 256, 100000, &bad);
+            (unsigned)cfg_uint(h, "max_connections_per_ip", 128, 100000, &bad);
         c->max_body = (size_t)cfg_uint(h, "max_body_bytes", 1 << 20, 1ULL << 30, &bad);
     }
     json_decref(h);
@@ -240,8 +240,8 @@ err_code config_write_new(const char *dir, const char *jurisdiction_id, const ch
         "jurisdiction_id", jurisdiction_id, "listen", "127.0.0.1:8311", "discovery", "changeset",
         changeset, "contact", "311 Online team, 311-api@city.example (replace with yours)",
         "key_service", "Ask the 311 Online team for an api_key", "endpoints", eps, "http",
-        "threads", 0, "connection_timeout_seconds", 30, "max_connections", 1024,
-        "max_connections_per_ip", 256, "max_body_bytes", 1 << 20, "batch_interval_seconds", 5);
+        "threads", 0, "connection_timeout_seconds", 30, "max_connections", 8192,
+        "max_connections_per_ip", 128, "max_body_bytes", 1 << 20, "batch_interval_seconds", 5);
     if (root == NULL) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto done;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,7 @@ struct http_req {
     const char *method;
     const char *route;
     buf_t body;
+    size_t body_seen; /* bytes of body received, kept or not */
     bool body_too_large;
     enum req_state state;
     struct timespec started;
@@ -74,8 +76,8 @@ void http_options_default(http_options *o)
     o->listen = "127.0.0.1:8311";
     o->threads = 0;
     o->connection_timeout = 30;
-    o->max_connections = 1024;
-    o->max_connections_per_ip = 256;
+    o->max_connections = 8192;
+    o->max_connections_per_ip = 128;
     o->max_body = 1024 * 1024;
     o->connection_memory = 64 * 1024;
     o->access_log = true;
@@ -315,6 +317,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     }
     case REQ_BODY:
         if (*upload_data_size > 0) {
+            r->body_seen += *upload_data_size;
             if (!r->body_too_large) {
                 buf_append(&r->body, upload_data, *upload_data_size);
                 if (buf_failed(&r->body)) {
@@ -322,6 +325,11 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
                     buf_free(&r->body);
                 }
             }
+            /* MHD 0.9.75 cannot answer in the middle of an upload, so a
+             * chunked body over the limit is drained to send its 413; but
+             * not forever: past 4 times the limit the connection is cut. */
+            if (r->body_too_large && r->body_seen / 4 > s->opt.max_body)
+                return MHD_NO;
             *upload_data_size = 0;
             return MHD_YES;
         }
@@ -368,6 +376,30 @@ static err_code http_parse_listen(const char *listen, struct sockaddr_storage *a
     return ERR_OK;
 }
 
+/* Each connection is a file descriptor: raise the soft limit towards the
+ * hard one so max_connections can really be reached (epoll has no
+ * FD_SETSIZE bound), and lower max_connections if the system will not. */
+static unsigned http_fit_fd_limit(unsigned want)
+{
+    const rlim_t spare = 128; /* the store, logs, listening socket, ... */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t need = (rlim_t)want + spare;
+    if (rl.rlim_cur < need && rl.rlim_cur != RLIM_INFINITY) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return want;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > spare * 2 ? (unsigned)(rl.rlim_cur - spare) : 64;
+        log_warn("http: open-file limit %llu allows %u connections, not %u",
+                 (unsigned long long)rl.rlim_cur, fit, want);
+        return fit;
+    }
+    return want;
+}
+
 err_code http_server_start(const http_options *o, http_server_t **out, err_t *err)
 {
     struct sockaddr_storage addr;
@@ -379,6 +411,7 @@ err_code http_server_start(const http_options *o, http_server_t **out, err_t *er
     if (s == NULL)
         return err_set(err, ERR_NOMEM, "out of memory");
     s->opt = *o;
+    s->opt.max_connections = http_fit_fd_limit(o->max_connections);
     unsigned threads = o->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -391,7 +424,7 @@ err_code http_server_start(const http_options *o, http_server_t **out, err_t *er
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_URI_LOG_CALLBACK,
         http_uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        o->connection_timeout, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+        o->connection_timeout, MHD_OPTION_CONNECTION_LIMIT, s->opt.max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->connection_memory, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
