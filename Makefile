@@ -36,7 +36,8 @@ all: build/civic311
 # ---- the two set-up commands of the README ----
 
 run: deps build/civic311
-	@if [ ! -f var/demo/civic311.db ]; then ./build/civic311 init --data var/demo --demo; fi
+	@if [ ! -f var/demo/civic311.db ]; then ./build/civic311 init --data var/demo --demo; \
+	 elif [ ! -f var/demo/keys/civic311.keys ]; then ./build/civic311 keys init --data var/demo; fi
 	./build/civic311 serve --data var/demo --listen 127.0.0.1:8311
 
 test: deps-test
@@ -113,6 +114,11 @@ fuzz: deps-test
 	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
 	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    build/fuzz/corpus/$${n#fuzz_} fuzz/corpus/$${n#fuzz_}; done
+
+# bench/privacy's in-process gatekeeper benchmark, against the release library.
+build/bench/gate_bench: bench/gate_bench.c build/rel/libcivic.a
+	@mkdir -p $(@D)
+	$(CC) $(REL_CFLAGS) -o $@ $< build/rel/libcivic.a $(LIBS)
 
 bench: deps
 	scripts/install-deps bench

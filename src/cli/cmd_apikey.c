@@ -25,16 +25,12 @@ int cmd_apikey(int argc, char **argv)
                       {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
-    if (cli_wants_help(argc, argv, 2)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
+    if (cli_wants_help(argc, argv, 2))
+        return cli_help(HELP);
     if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos) || npos != 1 ||
         strcmp(pos[0], "create") != 0 || cli_get(opts, "--data") == NULL ||
-        cli_get(opts, "--name") == NULL) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+        cli_get(opts, "--name") == NULL)
+        return cli_usage(HELP);
     const char *name = cli_get(opts, "--name");
     if (name[0] == '\0' || strlen(name) > 100) {
         fprintf(stderr, "civic311: --name must be 1-100 characters\n");

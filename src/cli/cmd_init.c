@@ -47,32 +47,10 @@ done:
     return rc;
 }
 
-/* mkdir -p: creates dir and any missing parents, each new one 0700. */
-static bool make_dirs(const char *dir)
-{
-    buf_t path = BUF_INIT;
-    buf_puts(&path, dir);
-    if (buf_failed(&path))
-        return false;
-    bool ok = true;
-    for (char *p = path.data + 1; ok; p++) {
-        char c = *p;
-        if (c != '/' && c != '\0')
-            continue;
-        *p = '\0';
-        ok = mkdir(path.data, 0700) == 0 || errno == EEXIST;
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    buf_free(&path);
-    return ok;
-}
-
 static void remove_created(const char *dir)
 {
     static const char *const files[] = {"civic311.db", "civic311.db-wal", "civic311.db-shm",
-                                        "config.json"};
+                                        "config.json", CONFIG_KEYS_FILE};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         buf_t p = BUF_INIT;
         buf_printf(&p, "%s/%s", dir, files[i]);
@@ -89,14 +67,10 @@ int cmd_init(int argc, char **argv)
                       {"--help", false, NULL},        {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
-    if (cli_wants_help(argc, argv, 2)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
-    if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos) || cli_get(opts, "--data") == NULL) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+    if (cli_wants_help(argc, argv, 2))
+        return cli_help(HELP);
+    if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos) || cli_get(opts, "--data") == NULL)
+        return cli_usage(HELP);
     const char *dir = cli_get(opts, "--data");
     bool demo = cli_get(opts, "--demo") != NULL;
     const char *jur = cli_get(opts, "--jurisdiction");
@@ -115,11 +89,9 @@ int cmd_init(int argc, char **argv)
 
     err_t err;
     err_clear(&err);
-    if (dir[0] == '\0') {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
-    if (!make_dirs(dir)) {
+    if (dir[0] == '\0')
+        return cli_usage(HELP);
+    if (!cli_make_dirs(dir)) {
         fprintf(stderr, "civic311: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
@@ -139,6 +111,8 @@ int cmd_init(int argc, char **argv)
     size_t nservices = 0;
     err_code rc = config_load(dir, &cfg, &err);
     if (rc == ERR_OK)
+        rc = cli_create_keys(&cfg, &err);
+    if (rc == ERR_OK)
         rc = cli_open_store(&cfg, true, &s, &err);
     if (rc == ERR_OK && demo)
         rc = init_demo(s, &nservices, &err);
@@ -151,7 +125,8 @@ int cmd_init(int argc, char **argv)
     printf("created %s/civic311.db (jurisdiction_id %s", dir, cfg.jurisdiction_id);
     if (demo)
         printf(", %zu demo services", nservices);
-    printf(")\nnext: civic311 serve --data %s --listen %s\n", dir, cfg.listen);
+    printf(")\nkeys: %s (keep it out of backups of the store)\n", cfg.keys_file);
+    printf("next: civic311 serve --data %s --listen %s\n", dir, cfg.listen);
     config_free(&cfg);
     return 0;
 }

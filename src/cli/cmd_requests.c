@@ -229,16 +229,12 @@ int cmd_requests(int argc, char **argv)
                       {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
-    if (cli_wants_help(argc, argv, 2)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
+    if (cli_wants_help(argc, argv, 2))
+        return cli_help(HELP);
     if (!cli_parse(argc, argv, 2, opts, pos, 1, &npos) || npos != 1 ||
         cli_get(opts, "--data") == NULL ||
-        (strcmp(pos[0], "generate") != 0 && strcmp(pos[0], "update") != 0)) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+        (strcmp(pos[0], "generate") != 0 && strcmp(pos[0], "update") != 0))
+        return cli_usage(HELP);
     err_t err;
     civic_config cfg;
     if (config_load(cli_get(opts, "--data"), &cfg, &err) != ERR_OK)

@@ -5,12 +5,17 @@
  *   commitq      the one writer thread (group commit, Q1)
  *   o311_api     the Open311 handlers, one read connection per thread
  *   http server  libmicrohttpd's thread pool
- *   batch thread publishes requests of batch services every few seconds
+ *   keys         the privacy engine's key file, loaded once; a shared lock on
+ *                it keeps `keys rotate` away while we run
+ *   housekeeping one thread: publishes batch requests every few seconds,
+ *                signs an audit checkpoint every few seconds, runs
+ *                retention every hour (intervals from config.json)
  *
  * Shutdown (SIGINT/SIGTERM) runs in the order that loses nothing: stop
- * accepting connections, stop the batch thread, drain the writer (each
- * queued request is committed and answered; later ones get 503), stop the
- * HTTP threads, and only then free the writer they could still call.
+ * accepting connections, stop the housekeeping thread, drain the writer
+ * (each queued request is committed and answered; later ones get 503),
+ * sign a last audit checkpoint covering everything written, stop the HTTP
+ * threads, and only then free the writer they could still call.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -18,10 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/apikey.h"
 #include "open311/o311_api.h"
+#include "privacy/audit.h"
+#include "privacy/retention.h"
 #include "util/log.h"
 
 static const char HELP[] =
@@ -40,7 +48,9 @@ static const char HELP[] =
 typedef struct {
     o311_api api;
     commitq_t *writer;
-    unsigned batch_interval;
+    keyring_t *keys;
+    store_t *maint; /* housekeeping's own connection, for compaction */
+    const civic_config *cfg;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
@@ -111,29 +121,112 @@ static err_code batch_apply(store_t *s, void *arg, err_t *err)
     return store_batch_publish(s, now_utc(), 1000, published, err);
 }
 
-/* Publishes pending batch requests every batch_interval seconds. */
-static void *batch_thread(void *arg)
+static err_code checkpoint_apply(store_t *s, void *arg, err_t *err)
 {
     serve_ctx *sc = arg;
+    bool made;
+    return audit_checkpoint(s, sc->keys, now_utc(), &made, err);
+}
+
+typedef struct {
+    serve_ctx *sc;
+    int64_t now;
+    retention_report rep;
+    bool more;
+} retention_job;
+
+static err_code retention_apply(store_t *s, void *arg, err_t *err)
+{
+    retention_job *job = arg;
+    err_code rc = retention_step(s, &job->sc->cfg->retention, job->now, 500, &job->rep,
+                                 &job->more, err);
+    bool made;
+    if (rc == ERR_OK)
+        rc = audit_checkpoint(s, job->sc->keys, job->now, &made, err);
+    return rc;
+}
+
+/* One retention pass, a step (one writer transaction) at a time so that
+ * requests filed meanwhile wait for one step at most. */
+static void run_retention(serve_ctx *sc)
+{
+    retention_job job = {.sc = sc, .now = now_utc(), .more = true};
+    err_t err;
+    while (job.more) {
+        if (commitq_run(sc->writer, retention_apply, &job, &err) != ERR_OK) {
+            log_error("retention: %s", err.msg);
+            return;
+        }
+    }
+    if (job.rep.values + job.rep.blobs + job.rep.subjects == 0)
+        return;
+    log_info("retention: %lld requests lost personal data (%lld values, %lld files, %lld "
+             "data keys shredded)",
+             (long long)job.rep.requests, (long long)job.rep.values, (long long)job.rep.blobs,
+             (long long)job.rep.subjects);
+    if (store_compact(sc->maint, &err) != ERR_OK)
+        log_warn("retention: the WAL could not be compacted yet: %s", err.msg);
+}
+
+/* The background chores, each on its own interval: batch publication,
+ * audit checkpoints, retention. Each runs as a writer job (or a series of
+ * them), never on this thread's own transaction. */
+static void *housekeeping_thread(void *arg)
+{
+    serve_ctx *sc = arg;
+    time_t start = time(NULL);
+    time_t next_batch = start + sc->cfg->batch_interval;
+    time_t next_checkpoint = start + sc->cfg->checkpoint_interval;
+    /* The first retention pass comes soon after start (a server restarted
+     * often must still erase on time), then one every interval. */
+    time_t next_retention = start + (sc->cfg->retention_interval < 60 ? sc->cfg->retention_interval
+                                                                      : 60);
     pthread_mutex_lock(&sc->lock);
     while (!sc->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += sc->batch_interval;
+        time_t due = next_batch < next_checkpoint ? next_batch : next_checkpoint;
+        if (next_retention < due)
+            due = next_retention;
+        struct timespec until = {.tv_sec = due, .tv_nsec = 0};
         pthread_cond_timedwait(&sc->wake, &sc->lock, &until);
         if (sc->stopping)
             break;
         pthread_mutex_unlock(&sc->lock);
-        size_t published = 0;
+        time_t now = time(NULL);
         err_t err;
-        if (commitq_run(sc->writer, batch_apply, &published, &err) != ERR_OK)
-            log_error("batch: %s", err.msg);
-        else if (published > 0)
-            log_info("batch: published %zu requests", published);
+        if (now >= next_batch) {
+            size_t published = 0;
+            if (commitq_run(sc->writer, batch_apply, &published, &err) != ERR_OK)
+                log_error("batch: %s", err.msg);
+            else if (published > 0)
+                log_info("batch: published %zu requests", published);
+            next_batch = now + sc->cfg->batch_interval;
+        }
+        if (now >= next_checkpoint) {
+            if (commitq_run(sc->writer, checkpoint_apply, sc, &err) != ERR_OK)
+                log_error("audit checkpoint: %s", err.msg);
+            next_checkpoint = now + sc->cfg->checkpoint_interval;
+        }
+        if (now >= next_retention) {
+            run_retention(sc);
+            next_retention = time(NULL) + sc->cfg->retention_interval;
+        }
         pthread_mutex_lock(&sc->lock);
     }
     pthread_mutex_unlock(&sc->lock);
     return NULL;
+}
+
+/* After the writer has drained: one checkpoint that signs every entry. */
+static void final_checkpoint(serve_ctx *sc)
+{
+    err_t err;
+    if (sc->maint == NULL || sc->keys == NULL)
+        return;
+    err_code rc = store_begin(sc->maint, &err);
+    if (rc == ERR_OK)
+        rc = audit_commit(sc->maint, sc->keys, now_utc(), ERR_OK, &err);
+    if (rc != ERR_OK)
+        log_error("audit checkpoint at shutdown: %s", err.msg);
 }
 
 static err_code load_catalog(const civic_config *cfg, catalog **out, err_t *err)
@@ -175,16 +268,12 @@ int cmd_serve(int argc, char **argv)
     const char *pos[1];
     size_t npos;
     bool threads_ok;
-    if (cli_wants_help(argc, argv, 2)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
+    if (cli_wants_help(argc, argv, 2))
+        return cli_help(HELP);
     unsigned threads = 0;
     if (!cli_parse(argc, argv, 2, opts, pos, 0, &npos) || cli_get(opts, "--data") == NULL ||
-        ((threads = parse_threads(cli_get(opts, "--threads"), &threads_ok)), !threads_ok)) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+        ((threads = parse_threads(cli_get(opts, "--threads"), &threads_ok)), !threads_ok))
+        return cli_usage(HELP);
     bool sync = cli_get(opts, "--unsafe-no-sync") == NULL;
 
     /* Signals go to sigwait in main only: block them before any thread. */
@@ -199,8 +288,9 @@ int cmd_serve(int argc, char **argv)
     civic_config cfg = {0};
     catalog *cat = NULL;
     http_server_t *http = NULL;
-    pthread_t batch;
-    bool batch_started = false;
+    pthread_t housekeeping;
+    bool housekeeping_started = false;
+    int keys_lock = -1;
     int code = 1;
     serve_ctx sc;
     memset(&sc, 0, sizeof sc);
@@ -208,7 +298,10 @@ int cmd_serve(int argc, char **argv)
     pthread_cond_init(&sc.wake, NULL);
 
     if (apikey_init(&err) != ERR_OK || config_load(cli_get(opts, "--data"), &cfg, &err) != ERR_OK ||
-        load_catalog(&cfg, &cat, &err) != ERR_OK) {
+        cli_load_keys(&cfg, &sc.keys, &err) != ERR_OK ||
+        cli_lock_keys(&cfg, false, &keys_lock, &err) != ERR_OK ||
+        load_catalog(&cfg, &cat, &err) != ERR_OK ||
+        cli_open_store(&cfg, sync, &sc.maint, &err) != ERR_OK) {
         code = cli_fail(&err);
         goto done;
     }
@@ -217,8 +310,9 @@ int cmd_serve(int argc, char **argv)
         code = cli_fail(&err);
         goto done;
     }
-    sc.batch_interval = cfg.batch_interval;
+    sc.cfg = &cfg;
     sc.api.cat = cat;
+    sc.api.keys = sc.keys;
     sc.api.writer = sc.writer;
     sc.api.reader_opt = (store_options){.url = cfg.db_path, .sync = sync, .read_only = true};
     sc.api.discovery = cfg.discovery;
@@ -245,11 +339,11 @@ int cmd_serve(int argc, char **argv)
         code = cli_fail(&err);
         goto done;
     }
-    if (pthread_create(&batch, NULL, batch_thread, &sc) != 0) {
-        fprintf(stderr, "civic311: cannot start the batch thread\n");
+    if (pthread_create(&housekeeping, NULL, housekeeping_thread, &sc) != 0) {
+        fprintf(stderr, "civic311: cannot start the housekeeping thread\n");
         goto done;
     }
-    batch_started = true;
+    housekeeping_started = true;
     if (!sync)
         log_warn("--unsafe-no-sync: commits are NOT durable; for benchmarks only");
     log_info("listening on %s port %u (%zu services, jurisdiction_id %s)", ho.listen,
@@ -260,19 +354,24 @@ int cmd_serve(int argc, char **argv)
 done:
     if (http != NULL)
         http_server_quiesce(http);
-    if (batch_started) {
+    if (housekeeping_started) {
         pthread_mutex_lock(&sc.lock);
         sc.stopping = true;
         pthread_cond_signal(&sc.wake);
         pthread_mutex_unlock(&sc.lock);
-        pthread_join(batch, NULL);
+        pthread_join(housekeeping, NULL);
     }
     /* The writer answers every queued request, then refuses new ones while
      * the HTTP threads stop; only then can it be freed. */
     commitq_drain(sc.writer);
+    final_checkpoint(&sc);
     http_server_stop(http);
     commitq_stop(sc.writer);
     o311_api_destroy(&sc.api);
+    store_close(sc.maint);
+    keyring_free(sc.keys);
+    if (keys_lock >= 0)
+        close(keys_lock);
     catalog_free(cat);
     config_free(&cfg);
     pthread_cond_destroy(&sc.wake);

@@ -129,20 +129,14 @@ int cmd_services(int argc, char **argv)
                       {NULL, false, NULL}};
     const char *pos[MAX_IMPORT_FILES + 1];
     size_t npos;
-    if (cli_wants_help(argc, argv, 2)) {
-        fputs(HELP, stdout);
-        return 0;
-    }
+    if (cli_wants_help(argc, argv, 2))
+        return cli_help(HELP);
     if (!cli_parse(argc, argv, 2, opts, pos, MAX_IMPORT_FILES + 1, &npos) || npos == 0 ||
-        cli_get(opts, "--data") == NULL) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+        cli_get(opts, "--data") == NULL)
+        return cli_usage(HELP);
     bool import = strcmp(pos[0], "import") == 0, export = strcmp(pos[0], "export") == 0;
-    if ((!import && !export) || (import && npos < 2) || (export && npos != 1)) {
-        fputs(HELP, stderr);
-        return EXIT_USAGE;
-    }
+    if ((!import && !export) || (import && npos < 2) || (export && npos != 1))
+        return cli_usage(HELP);
     err_t err;
     civic_config cfg;
     if (config_load(cli_get(opts, "--data"), &cfg, &err) != ERR_OK)

@@ -134,6 +134,70 @@ static err_code cfg_http(civic_config *c, json_t *h, err_t *err)
     return ERR_OK;
 }
 
+/*
+ * "privacy": {"keys_file": "keys/civic311.keys",
+ *             "retention_days": {"contact": 90, "account": 90, "media": 90,
+ *                                "device": 30, "recording": 14},
+ *             "retention_interval_seconds": 3600,
+ *             "audit_checkpoint_interval_seconds": 10}
+ * A retention period of -1 keeps that class (for a city whose records law
+ * demands it); the recording period may not exceed the policy's 14 days.
+ */
+static const char *path_join(pool_t *p, const char *dir, const char *name);
+
+static err_code cfg_privacy(civic_config *c, json_t *pv, err_t *err)
+{
+    static const char *const keys[] = {"keys_file", "retention_days",
+                                       "retention_interval_seconds",
+                                       "audit_checkpoint_interval_seconds", NULL};
+    retention_defaults(&c->retention);
+    c->retention_interval = 3600;
+    c->checkpoint_interval = 10;
+    const char *keys_file = CONFIG_KEYS_FILE;
+    if (pv != NULL) {
+        bool bad = false;
+        if (!json_is_object(pv) || cfg_unknown_key(pv, keys) != NULL)
+            return err_set(err, ERR_INVALID, "config: privacy must be an object with keys_file, "
+                                             "retention_days, retention_interval_seconds, "
+                                             "audit_checkpoint_interval_seconds");
+        keys_file = cfg_str(c->pool, pv, "keys_file", CONFIG_KEYS_FILE, &bad);
+        c->retention_interval =
+            (unsigned)cfg_uint(pv, "retention_interval_seconds", 3600, 7 * 86400, &bad);
+        c->checkpoint_interval =
+            (unsigned)cfg_uint(pv, "audit_checkpoint_interval_seconds", 10, 3600, &bad);
+        if (bad || keys_file == NULL || keys_file[0] == '\0' || c->retention_interval == 0 ||
+            c->checkpoint_interval == 0)
+            return err_set(err, ERR_INVALID,
+                           "config: privacy.keys_file is a path; the intervals are whole "
+                           "seconds (retention 1-604800, checkpoints 1-3600)");
+        json_t *days = json_object_get(pv, "retention_days");
+        if (days != NULL && !json_is_object(days))
+            return err_set(err, ERR_INVALID, "config: privacy.retention_days is an object");
+        const char *name;
+        json_t *v;
+        json_object_foreach(days, name, v)
+        {
+            data_class dc;
+            if (!sr_data_class_parse(name, &dc))
+                return err_set(err, ERR_INVALID,
+                               "config: privacy.retention_days has an unknown class \"%.40s\" "
+                               "(contact, device, account, media, recording)",
+                               name);
+            json_int_t d = json_is_integer(v) ? json_integer_value(v) : -2;
+            if (d < -1 || d > 36500 || (dc == DC_RECORDING && (d < 0 || d > 14)))
+                return err_set(err, ERR_INVALID,
+                               "config: privacy.retention_days.%s must be a whole number of "
+                               "days (-1 keeps; recordings 0-14, as the policy says)",
+                               name);
+            c->retention.period[dc] = d < 0 ? RETENTION_KEEP : (int64_t)d * RETENTION_DAY;
+        }
+    }
+    c->keys_file = keys_file[0] == '/' ? keys_file : path_join(c->pool, c->data_dir, keys_file);
+    if (c->keys_file == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    return ERR_OK;
+}
+
 static const char *path_join(pool_t *p, const char *dir, const char *name)
 {
     buf_t b = BUF_INIT;
@@ -156,7 +220,7 @@ err_code config_load(const char *dir, civic_config *c, err_t *err)
 static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
-                                       "batch_interval_seconds", NULL};
+                                       "batch_interval_seconds", "privacy", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -195,7 +259,8 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
         goto done;
     }
     if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||
-        (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK)
+        (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK ||
+        (rc = cfg_privacy(c, json_object_get(root, "privacy"), err)) != ERR_OK)
         goto done;
 done:
     json_decref(root);
@@ -236,12 +301,16 @@ err_code config_write_new(const char *dir, const char *jurisdiction_id, const ch
         json_array_append_new(eps, cfg_endpoint("test", test.data, changeset));
     }
     root = json_pack(
-        "{s:s, s:s, s:{s:s, s:s, s:s, s:O}, s:{s:i, s:i, s:i, s:i, s:i}, s:i}",
+        "{s:s, s:s, s:{s:s, s:s, s:s, s:O}, s:{s:i, s:i, s:i, s:i, s:i}, s:i, "
+        "s:{s:s, s:{s:i, s:i, s:i, s:i, s:i}, s:i, s:i}}",
         "jurisdiction_id", jurisdiction_id, "listen", "127.0.0.1:8311", "discovery", "changeset",
         changeset, "contact", "311 Online team, 311-api@city.example (replace with yours)",
         "key_service", "Ask the 311 Online team for an api_key", "endpoints", eps, "http",
         "threads", 0, "connection_timeout_seconds", 30, "max_connections", 8192,
-        "max_connections_per_ip", 128, "max_body_bytes", 1 << 20, "batch_interval_seconds", 5);
+        "max_connections_per_ip", 128, "max_body_bytes", 1 << 20, "batch_interval_seconds", 5,
+        "privacy", "keys_file", CONFIG_KEYS_FILE, "retention_days", "contact", 90, "account", 90,
+        "media", 90, "device", 30, "recording", 14, "retention_interval_seconds", 3600,
+        "audit_checkpoint_interval_seconds", 10);
     if (root == NULL) {
         rc = err_set(err, ERR_NOMEM, "out of memory");
         goto done;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "http/server.h"
+#include "privacy/retention.h"
 #include "open311/o311_write.h"
 #include "util/err.h"
 #include "util/pool.h"
@@ -27,7 +28,16 @@ typedef struct {
     unsigned max_connections_per_ip;
     size_t max_body;
     unsigned batch_interval; /* seconds between batch publications */
+
+    /* privacy (issue 3) */
+    const char *keys_file;         /* the key file: never inside a backup */
+    retention_schedule retention;  /* per data class (P6) */
+    unsigned retention_interval;   /* seconds between retention runs in serve */
+    unsigned checkpoint_interval;  /* seconds between signed audit checkpoints */
 } civic_config;
+
+/* The key file's default place, relative to DIR. */
+#define CONFIG_KEYS_FILE "keys/civic311.keys"
 
 /* Reads DIR/config.json. Unknown keys are errors (a typo must not pass
  * silently). The caller frees with config_free. */

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -20,6 +21,12 @@ static const char USAGE[] =
     "  apikey     create API keys for Open311 clients\n"
     "  services   import or export the service catalog as Open311 documents\n"
     "  requests   generate test requests, or change a request's status\n"
+    "  keys       show or rotate the privacy engine's keys\n"
+    "  personal   read (by policy), find or erase a reporter's personal data\n"
+    "  hold       place or release legal holds that pause erasure\n"
+    "  retention  erase the personal data that is due\n"
+    "  audit      verify, export or sign the audit log\n"
+    "  backup     write a consistent copy of the store\n"
     "  version    print the version\n"
     "\n"
     "`civic311 <command> --help` describes each command.\n"
@@ -27,6 +34,9 @@ static const char USAGE[] =
 
 int main(int argc, char **argv)
 {
+    /* Everything we create (store, WAL, backups, exports, key file) is for
+     * this account alone: personal data, even sealed, is not world-readable. */
+    umask(077);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -43,6 +53,15 @@ int main(int argc, char **argv)
         return cmd_services(argc, argv);
     if (strcmp(cmd, "requests") == 0)
         return cmd_requests(argc, argv);
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } privacy_cmds[] = {{"keys", cmd_keys},         {"personal", cmd_personal},
+                        {"hold", cmd_hold},         {"retention", cmd_retention},
+                        {"audit", cmd_audit},       {"backup", cmd_backup}};
+    for (size_t i = 0; i < sizeof privacy_cmds / sizeof privacy_cmds[0]; i++)
+        if (strcmp(cmd, privacy_cmds[i].name) == 0)
+            return privacy_cmds[i].run(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("civic311 %s\n", CIVIC311_VERSION);
         return 0;

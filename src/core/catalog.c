@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/utf8.h"
 
@@ -88,6 +89,64 @@ static bool is_list(attr_type t)
     return t == ATTR_SINGLEVALUELIST || t == ATTR_MULTIVALUELIST;
 }
 
+/*
+ * P1: no field anywhere records age or date of birth. The services are not
+ * for children under 13 and must not try to tell age, so a question that
+ * asks for one is refused at the door, in English or Spanish. Words are
+ * matched whole ("sewage" and "damage" pass), on the code, the question,
+ * its description and its choices. "DOB" counts only as a whole code: in
+ * NYC it is also the Department of Buildings.
+ */
+static const char *const AGE_WORDS[] = {"age",        "ages",       "aged",      "birth",
+                                        "birthdate",  "birthday",   "born",      "birthyear",
+                                        "edad",       "nacimiento", "cumpleanos", NULL};
+static const char *const AGE_PHRASES[] = {"how old", "years old", "anos tiene", "a\xc3\xb1os tiene",
+                                          NULL};
+
+static bool asks_age_text(const char *text)
+{
+    if (text == NULL)
+        return false;
+    char word[32];
+    size_t n = 0;
+    for (const char *p = text;; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+        if (alpha && n + 1 < sizeof word) {
+            word[n++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+            continue;
+        }
+        if (!alpha && n > 0) {
+            word[n] = '\0';
+            if (strcmp(word, "cumplea\xc3\xb1os") == 0)
+                return true;
+            for (const char *const *w = AGE_WORDS; *w; w++)
+                if (strcmp(word, *w) == 0)
+                    return true;
+            n = 0;
+        }
+        if (c == '\0')
+            break;
+    }
+    for (const char *const *ph = AGE_PHRASES; *ph; ph++)
+        for (const char *p = text; *p; p++)
+            if (strncasecmp(p, *ph, strlen(*ph)) == 0)
+                return true;
+    return false;
+}
+
+bool attribute_asks_age(const attribute *a)
+{
+    if ((a->code != NULL && strcasecmp(a->code, "dob") == 0) || asks_age_text(a->code) ||
+        asks_age_text(a->description) ||
+        asks_age_text(a->datatype_description))
+        return true;
+    for (size_t k = 0; k < a->nvalues; k++)
+        if (asks_age_text(a->values[k].name) || asks_age_text(a->values[k].key))
+            return true;
+    return false;
+}
+
 err_code service_check(const service *s, err_t *err)
 {
     if (!code_ok(s->code))
@@ -114,6 +173,11 @@ err_code service_check(const service *s, err_t *err)
                                s->code, a->code);
         if (!text_ok(a->description) || !text_ok(a->datatype_description))
             return err_set(err, ERR_INVALID, "service %s: attribute %s has text that is not UTF-8",
+                           s->code, a->code);
+        if (attribute_asks_age(a))
+            return err_set(err, ERR_INVALID,
+                           "service %s: attribute %s asks for an age or a date of birth, "
+                           "which the privacy policy forbids collecting: reword or remove it",
                            s->code, a->code);
         if (is_list(a->datatype) && a->variable && a->nvalues == 0)
             return err_set(err, ERR_INVALID, "service %s: list attribute %s has no values",

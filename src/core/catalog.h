@@ -106,9 +106,14 @@ bool service_has_metadata(const service *s);
  * non-empty code and name (code without '/', whitespace or control
  * characters, at most 64 bytes, since it appears in URLs); unique attribute
  * codes; list types with at least one value and unique keys; non-list
- * types with no values; an SLA that is not negative.
+ * types with no values; an SLA that is not negative; and no attribute that
+ * asks for an age or a date of birth (P1).
  */
 err_code service_check(const service *s, err_t *err);
+
+/* True if the question asks for an age or a date of birth (P1), in
+ * English or Spanish: by its code, texts or choices. */
+bool attribute_asks_age(const attribute *a);
 
 const char *attr_type_name(attr_type t);
 bool attr_type_parse(const char *s, attr_type *out);

@@ -55,6 +55,23 @@ static const char *const RESOLUTION_NAMES[] = {"",          "fixed",          "d
                                                "not_responsible", "could_not_find", "not_fixed"};
 static const char *const CHANNEL_NAMES[] = {"api", "web", "phone", "mobile"};
 static const char *const EVENT_NAMES[] = {"created", "status", "note"};
+static const char *const DATA_CLASS_NAMES[] = {"contact", "device", "account", "media",
+                                               "recording"};
+_Static_assert(COUNT(DATA_CLASS_NAMES) == DC_COUNT, "a data class without a name");
+
+const char *sr_data_class_name(data_class dc)
+{
+    return name_of(DATA_CLASS_NAMES, COUNT(DATA_CLASS_NAMES), (unsigned)dc);
+}
+
+bool sr_data_class_parse(const char *s, data_class *out)
+{
+    unsigned v;
+    if (!parse_name(DATA_CLASS_NAMES, COUNT(DATA_CLASS_NAMES), s, &v))
+        return false;
+    *out = (data_class)v;
+    return true;
+}
 
 const char *sr_status_name(sr_status s)
 {

@@ -45,12 +45,25 @@ typedef enum {
     SR_CHANNEL_MOBILE   /* the city's apps */
 } sr_channel;
 
-/* Data classes of personal data, each with its own retention (P6). */
+/* Data classes of personal data, each with its own retention (P6) and its
+ * own row in the gatekeeper's policy (P3). */
 typedef enum {
-    DC_CONTACT, /* name, email, phone of the reporter */
-    DC_DEVICE,  /* device ids: statistics only (P2) */
-    DC_ACCOUNT  /* the reporter's account id */
+    DC_CONTACT = 0, /* name, email, phone of the reporter */
+    DC_DEVICE,      /* device ids: statistics only (P2) */
+    DC_ACCOUNT,     /* the reporter's account id */
+    DC_MEDIA,       /* photos and other files a reporter uploads (P11) */
+    DC_RECORDING    /* Contact Center call recordings: 14 days (P6) */
 } data_class;
+
+#define DC_COUNT 5
+/* A set of data classes, as a bit mask. */
+#define DC_BIT(dc) (1u << (unsigned)(dc))
+#define DC_ALL ((1u << DC_COUNT) - 1)
+
+/* "contact", "device", "account", "media", "recording": the stored and
+ * audited names. */
+const char *sr_data_class_name(data_class dc);
+bool sr_data_class_parse(const char *s, data_class *out);
 
 /* The reporter's personal fields, as Open311 names them. NULL = not given. */
 typedef struct {
@@ -89,6 +102,8 @@ typedef struct {
 
 typedef struct {
     int64_t id;            /* >0 once stored and visible; 0 = pending (batch) */
+    int64_t row_id;        /* the stored row, set on insert even while pending: the
+                            * privacy engine seals the reporter's data against it */
     const char *token;     /* batch services: what the client polls; else NULL */
     const char *service_code;
     sr_status status;

@@ -10,12 +10,14 @@
  */
 #include "open311/o311_api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/apikey.h"
 #include "core/intake.h"
 #include "open311/o311_params.h"
+#include "privacy/vault.h"
 #include "util/kv.h"
 #include "util/log.h"
 
@@ -293,6 +295,7 @@ static void get_updates(http_req_t *req, o311_api *api, o311_format f, const kv_
 
 typedef struct {
     http_req_t *req;
+    o311_api *api;
     o311_format f;
     service_type type;
     service_request sr;
@@ -301,7 +304,13 @@ typedef struct {
 static err_code create_apply(store_t *s, void *arg, err_t *err)
 {
     create_job *job = arg;
-    return store_request_insert(s, &job->sr, err);
+    char actor[32]; /* the audit log's pseudonymous actor: the client's key */
+    snprintf(actor, sizeof actor, "api:%lld", (long long)job->sr.api_key_id);
+    err_code rc = store_request_insert(s, &job->sr, err);
+    if (rc == ERR_OK)
+        rc = vault_collect_reporter(s, job->api->keys, &job->sr, actor, 0,
+                                    job->sr.requested_at, NULL, err);
+    return rc;
 }
 
 /* Runs on the writer thread once the request is on disk (or failed). */
@@ -362,6 +371,7 @@ static void post_request(http_req_t *req, o311_api *api, o311_format f, kv_list 
     }
     job->sr.api_key_id = key_id;
     job->req = req;
+    job->api = api;
     job->f = f;
     job->type = catalog_find_service(api->cat, job->sr.service_code)->type;
     if (job->type == SERVICE_BATCH) {

@@ -7,7 +7,9 @@
  * A thin adapter: it decodes (o311_params), asks the core (intake) and the
  * store, and writes (o311_write). Reads use a store connection per server
  * thread; writes go through the group-commit queue, and the reply to a
- * POST is sent only once the request is durable (Q1).
+ * POST is sent only once the request is durable (Q1). A reporter's
+ * personal fields go to the privacy engine's vault, sealed, in the same
+ * transaction as the request; no handler here ever reads them back.
  */
 #ifndef CIVIC_O311_API_H
 #define CIVIC_O311_API_H
@@ -19,6 +21,7 @@
 #include "core/catalog.h"
 #include "http/server.h"
 #include "open311/o311_write.h"
+#include "privacy/keyring.h"
 #include "store/commitq.h"
 #include "store/store.h"
 
@@ -28,6 +31,7 @@ typedef struct {
     /* Set by the caller before o311_api_init; borrowed, must outlive it. */
     const catalog *cat;
     commitq_t *writer;
+    const keyring_t *keys;    /* the privacy engine seals reporters' data with it */
     store_options reader_opt; /* how each thread opens its read connection */
     o311_discovery discovery;
     const char *jurisdiction_id;

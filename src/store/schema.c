@@ -9,10 +9,10 @@
  *   - Enumerations are stored by the stable names core gives them
  *     (sr_status_name, attr_type_name, ...), so a person can read the
  *     database and a new enum value needs no data migration.
- *   - Personal data lives only in request_personal, one row per field with
- *     its data class, so the privacy engine can seal and expire each value
- *     by its own rules. Its value column is TEXT until then; sealing turns
- *     it into a byte string (BLOB / BYTEA) in a later migration.
+ *   - Personal data lives only in the privacy engine's tables (version 2:
+ *     personal_field, personal_blob), sealed, one row per field or file
+ *     with its data class and the person (subject) whose key seals it.
+ *     No other column may hold personal data.
  */
 #include "store/schema.h"
 
@@ -161,12 +161,135 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
 #define SCHEMA_V1(ID, BYTES)                                                                       \
     SCHEMA_V1_CATALOG SCHEMA_V1_API_KEY(ID, BYTES) SCHEMA_V1_REQUEST(ID) SCHEMA_V1_REQUEST_PARTS(ID)
 
+/*
+ * Version 2: the privacy engine (P1, P3, P6, P8).
+ *
+ * subject: one row per person whose data we hold (the anonymous reporter
+ * of one request, an account, a recorded caller), with that person's data
+ * key wrapped by a key-encryption key that lives only in the key file.
+ * Erasing a person sets wrapped_key to NULL: every value sealed under the
+ * key is then noise (crypto-shredding), including copies in backups once
+ * the key-encryption key that wrapped an old copy is rotated away.
+ *
+ * request_personal (version 1) held plaintext. Version 1 was never
+ * deployed beyond development machines, so version 2 drops it rather than
+ * carry plaintext forward; with secure_delete on, SQLite zeroes its pages.
+ *
+ * personal_field / personal_blob: sealed values (XChaCha20-Poly1305; the
+ * associated data binds each to its table, row and key version).
+ * blind_index: keyed hashes of normalised email and phone, for lookups
+ * without decrypting. legal_hold: pauses erasure.
+ *
+ * The class indexes serve retention (store_personal_due, store_blob_due),
+ * which pages through what is due of one class by request id (blob id),
+ * max at a time. Ordered by class, then that id, a page is read in order
+ * and the walk stops when it is full, oldest first, where what is due
+ * lies; the time column makes the by-collection test covering. Ordered by
+ * class and time, every page would read and sort every row of the class
+ * that passes the time test - for the by-close classes all of them, since
+ * the close time is on the request.
+ *
+ * audit_entry: the append-only audit log; body is the canonical JSON that
+ * is hashed as the Merkle leaf, seq (1, 2, ...) its position. The
+ * request_id and subject_id columns only index the body and must agree
+ * with it (audit verify checks). audit_head keeps the tree's right edge so
+ * appending costs O(log n); audit_checkpoint keeps signed tree heads.
+ */
+#define SCHEMA_V2(ID, BYTES)                                                                       \
+    "CREATE TABLE subject ("                                                                       \
+    " id " ID ","                                                                                  \
+    " kind TEXT NOT NULL," /* reporter, account, caller */                                         \
+    " key_version INTEGER,"                                                                        \
+    " kek_version INTEGER,"                                                                        \
+    " wrapped_key " BYTES "," /* NULL: not yet set, or erased */                                   \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " erased_at BIGINT);"                                                                          \
+    "CREATE INDEX subject_kek ON subject (kek_version);"                                           \
+                                                                                                   \
+    "DROP TABLE request_personal;"                                                                 \
+                                                                                                   \
+    "CREATE TABLE personal_field ("                                                                \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " field TEXT NOT NULL," /* SR_PERSONAL_FIELDS name */                                          \
+    " data_class TEXT NOT NULL,"                                                                   \
+    " subject_id BIGINT NOT NULL REFERENCES subject (id),"                                         \
+    " key_version INTEGER NOT NULL,"                                                               \
+    " sealed " BYTES " NOT NULL,"                                                                  \
+    " collected_at BIGINT NOT NULL,"                                                               \
+    " PRIMARY KEY (request_id, field));"                                                           \
+    "CREATE INDEX personal_field_subject ON personal_field (subject_id);"                          \
+    "CREATE INDEX personal_field_class ON personal_field (data_class, request_id, collected_at);"  \
+                                                                                                   \
+    "CREATE TABLE personal_blob ("                                                                 \
+    " id " ID ","                                                                                  \
+    " request_id BIGINT REFERENCES request (id),"                                                  \
+    " subject_id BIGINT NOT NULL REFERENCES subject (id),"                                         \
+    " data_class TEXT NOT NULL,"                                                                   \
+    " content_type TEXT NOT NULL,"                                                                 \
+    " key_version INTEGER NOT NULL,"                                                               \
+    " sealed " BYTES " NOT NULL,"                                                                  \
+    " size BIGINT NOT NULL," /* plaintext bytes */                                                 \
+    " created_at BIGINT NOT NULL);"                                                                \
+    "CREATE INDEX personal_blob_request ON personal_blob (request_id);"                            \
+    "CREATE INDEX personal_blob_subject ON personal_blob (subject_id);"                            \
+    "CREATE INDEX personal_blob_class ON personal_blob (data_class, id, created_at);"              \
+                                                                                                   \
+    "CREATE TABLE blind_index ("                                                                   \
+    " kind TEXT NOT NULL," /* email, phone */                                                      \
+    " digest " BYTES " NOT NULL,"                                                                  \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " subject_id BIGINT NOT NULL REFERENCES subject (id),"                                         \
+    " PRIMARY KEY (kind, digest, request_id));"                                                    \
+    "CREATE INDEX blind_index_request ON blind_index (request_id);"                                \
+                                                                                                   \
+    "CREATE TABLE legal_hold ("                                                                    \
+    " id " ID ","                                                                                  \
+    " request_id BIGINT REFERENCES request (id),"                                                  \
+    " subject_id BIGINT REFERENCES subject (id),"                                                  \
+    " reason TEXT NOT NULL,"                                                                       \
+    " placed_by TEXT NOT NULL,"                                                                    \
+    " placed_at BIGINT NOT NULL,"                                                                  \
+    " released_by TEXT,"                                                                           \
+    " released_at BIGINT,"                                                                         \
+    " CHECK (request_id IS NOT NULL OR subject_id IS NOT NULL));"                                  \
+    "CREATE INDEX legal_hold_request ON legal_hold (request_id) WHERE released_at IS NULL;"        \
+    "CREATE INDEX legal_hold_subject ON legal_hold (subject_id) WHERE released_at IS NULL;"        \
+                                                                                                   \
+    "CREATE TABLE audit_entry ("                                                                   \
+    " seq BIGINT PRIMARY KEY," /* 1, 2, ...: leaf index + 1 */                                     \
+    " at BIGINT NOT NULL,"                                                                         \
+    " request_id BIGINT,"                                                                          \
+    " subject_id BIGINT,"                                                                          \
+    " body TEXT NOT NULL);" /* canonical JSON: the Merkle leaf */                                  \
+    "CREATE INDEX audit_entry_request ON audit_entry (request_id) WHERE request_id IS NOT NULL;"   \
+    "CREATE INDEX audit_entry_subject ON audit_entry (subject_id) WHERE subject_id IS NOT NULL;"   \
+                                                                                                   \
+    "CREATE TABLE audit_head ("                                                                    \
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"                                                      \
+    " size BIGINT NOT NULL,"                                                                       \
+    " frontier " BYTES " NOT NULL);"                                                               \
+    "INSERT INTO audit_head (id, size, frontier) VALUES (1, 0, '');"                               \
+                                                                                                   \
+    "CREATE TABLE audit_checkpoint ("                                                              \
+    " size BIGINT PRIMARY KEY,"                                                                    \
+    " at BIGINT NOT NULL,"                                                                         \
+    " root " BYTES " NOT NULL,"                                                                    \
+    " public_key " BYTES " NOT NULL,"                                                              \
+    " signature " BYTES " NOT NULL);"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
      {
          [SCHEMA_SQLITE] = SCHEMA_V1(SQLITE_ID, SQLITE_BYTES),
          [SCHEMA_POSTGRES] = SCHEMA_V1(PG_ID, PG_BYTES),
+     }},
+    {2,
+     "privacy engine: subjects and their keys, sealed personal data, blind indexes, legal "
+     "holds, the audit log",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V2(SQLITE_ID, SQLITE_BYTES),
+         [SCHEMA_POSTGRES] = SCHEMA_V2(PG_ID, PG_BYTES),
      }},
 };
 

@@ -1,6 +1,9 @@
 /*
- * sqlite.c - the SQLite backend of store.h: the only file that includes
- * sqlite3.h.
+ * sqlite.c - the SQLite backend of store.h: opening, schema, transactions,
+ * the catalog, api keys, requests and their history. The privacy engine's
+ * storage and the maintenance that serves it (compact, backup) are in
+ * sqlite_privacy.c; what the two share is in sqlite_int.h. Those three are
+ * the only files of the program that include sqlite3.h.
  *
  * One store_conn is one sqlite3 connection, opened with SQLITE_OPEN_NOMUTEX
  * because it is used by one thread at a time (store.h's contract), so
@@ -17,8 +20,9 @@
  *
  * Values from requests are always bound as parameters, never spliced into
  * SQL. Error messages carry SQLite's message, which names tables and
- * columns but never a bound value. Nothing here returns personal data:
- * request_personal is written and never read.
+ * columns but never a bound value. Nothing here reads or writes personal
+ * data: store_request_insert ignores sr->reporter, whose fields the privacy
+ * engine seals and stores itself (sqlite_privacy.c).
  *
  * store.c has checked every argument before a function here runs.
  */
@@ -32,11 +36,11 @@
 
 #include "core/geo.h"
 #include "store/schema.h"
+#include "store/sqlite_int.h"
 #include "store/store_backend.h"
 #include "util/buf.h"
 
 #define SQ_BUSY_TIMEOUT_MS 5000
-#define SQ_SEARCH_SLOTS 16
 #define SQ_STATUS_ALL ((1u << SR_STATUS_COUNT) - 1)
 
 /* ---- the fixed statements ---- */
@@ -66,7 +70,6 @@ typedef enum {
     ST_APIKEY_FIND,
     ST_REQUEST_INSERT,
     ST_ANSWER_INSERT,
-    ST_PERSONAL_INSERT,
     ST_EVENT_INSERT,
     ST_REQUEST_GET,
     ST_REQUEST_VISIBLE,
@@ -103,8 +106,8 @@ static const char *const STMT_SQL[ST_N] = {
     [ST_RELEASE] = "RELEASE job",
     [ST_ROLLBACK_TO] = "ROLLBACK TO job",
 
-    [ST_VERSION_TABLE] = "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                         "AND name = 'schema_version'",
+    [ST_VERSION_TABLE] = "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                         "AND name = 'schema_version')",
     [ST_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
     [ST_VERSION_PUT] = "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
 
@@ -146,8 +149,6 @@ static const char *const STMT_SQL[ST_N] = {
         "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [ST_ANSWER_INSERT] = "INSERT INTO request_answer (request_id, position, code, value) "
                          "VALUES (?1, ?2, ?3, ?4)",
-    [ST_PERSONAL_INSERT] = "INSERT INTO request_personal (request_id, field, data_class, value) "
-                           "VALUES (?1, ?2, ?3, ?4)",
     [ST_EVENT_INSERT] = "INSERT INTO request_event (request_id, at, kind, status, resolution, "
                         "note, public, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 
@@ -179,110 +180,12 @@ static const char *const STMT_SQL[ST_N] = {
     [ST_REQUEST_COUNT] = "SELECT COUNT(*) FROM request WHERE pending = 0",
 };
 
-/* ---- the connection ---- */
-
-typedef struct {
-    char *sql; /* malloc'd; NULL = a free slot */
-    sqlite3_stmt *st;
-    uint64_t last_used;
-} search_slot;
-
-struct store_conn {
-    sqlite3 *db;
-    bool read_only;
-    sqlite3_stmt *stmt[ST_N];            /* prepared on first use */
-    search_slot search[SQ_SEARCH_SLOTS]; /* least recently used goes first */
-    uint64_t clock;
-};
-
-/* Turns a SQLite result code into ours, with SQLite's message. */
-static err_code db_fail(store_conn *c, int rc, const char *what, err_t *err)
-{
-    err_code code = ERR_IO;
-    switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-        code = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ? ERR_CONFLICT
-                                                                                    : ERR_INVALID;
-        break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        code = ERR_UNAVAILABLE;
-        break;
-    case SQLITE_NOMEM:
-        code = ERR_NOMEM;
-        break;
-    case SQLITE_TOOBIG:
-        code = ERR_TOO_LARGE;
-        break;
-    case SQLITE_MISUSE:
-    case SQLITE_RANGE:
-        code = ERR_INTERNAL;
-        break;
-    default:
-        break;
-    }
-    return err_set(err, code, "%s: %s", what, sqlite3_errmsg(c->db));
-}
-
-/* Writes outside a transaction would not be atomic, and inside the
- * group-commit writer they would escape its batch: refuse them. */
-static err_code need_txn(store_conn *c, const char *what, err_t *err)
-{
-    if (sqlite3_get_autocommit(c->db))
-        return err_set(err, ERR_INTERNAL, "%s needs the caller's transaction", what);
-    return ERR_OK;
-}
-
-/* ---- statements in use: sticky binding and reading ---- */
-
-/* A cached statement being run. Parameters are bound in order (?1, ?2,
- * ...) and the first failure sticks, as in buf_t, so a caller binds a
- * whole row and checks once, when it steps. */
-typedef struct {
-    sqlite3_stmt *st;
-    int nbound;
-    int rc;
-} stmt;
+/* The fixed statements run through the helpers of sqlite_int.h. */
+_Static_assert(ST_N <= SQ_STMT_SLOTS, "raise SQ_STMT_SLOTS in sqlite_int.h");
 
 static err_code stmt_get(store_conn *c, stmt_id id, stmt *s, err_t *err)
 {
-    s->st = NULL;
-    s->nbound = 0;
-    s->rc = SQLITE_OK;
-    if (c->stmt[id] == NULL) {
-        int rc = sqlite3_prepare_v3(c->db, STMT_SQL[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmt[id], NULL);
-        if (rc != SQLITE_OK)
-            return db_fail(c, rc, "prepare", err);
-    }
-    s->st = c->stmt[id];
-    return ERR_OK;
-}
-
-static void stmt_end(stmt *s)
-{
-    if (s->st == NULL)
-        return;
-    sqlite3_reset(s->st);
-    sqlite3_clear_bindings(s->st);
-    s->st = NULL;
-}
-
-/* SQLITE_ROW, SQLITE_DONE, or an error (a binding's first). */
-static int stmt_step(stmt *s)
-{
-    if (s->rc != SQLITE_OK)
-        return s->rc;
-    return sqlite3_step(s->st);
-}
-
-/* Runs a statement that returns no rows, and ends it. */
-static err_code stmt_exec(store_conn *c, stmt *s, const char *what, err_t *err)
-{
-    int rc = stmt_step(s);
-    err_code ec = rc == SQLITE_DONE ? ERR_OK : db_fail(c, rc, what, err);
-    stmt_end(s);
-    return ec;
+    return stmt_prepare(c, &c->stmt[id], STMT_SQL[id], s, err);
 }
 
 /* Runs a fixed statement without parameters. */
@@ -295,122 +198,9 @@ static err_code run(store_conn *c, stmt_id id, const char *what, err_t *err)
     return stmt_exec(c, &s, what, err);
 }
 
-static void bind_i64(stmt *s, int64_t v)
-{
-    if (s->rc == SQLITE_OK)
-        s->rc = sqlite3_bind_int64(s->st, ++s->nbound, v);
-}
-
-static void bind_f64(stmt *s, double v)
-{
-    if (s->rc == SQLITE_OK)
-        s->rc = sqlite3_bind_double(s->st, ++s->nbound, v);
-}
-
-static void bind_null(stmt *s)
-{
-    if (s->rc == SQLITE_OK)
-        s->rc = sqlite3_bind_null(s->st, ++s->nbound);
-}
-
-/* NULL binds NULL. The text must live until the statement ends. */
-static void bind_str(stmt *s, const char *v)
-{
-    if (v == NULL)
-        bind_null(s);
-    else if (s->rc == SQLITE_OK)
-        s->rc = sqlite3_bind_text(s->st, ++s->nbound, v, -1, SQLITE_STATIC);
-}
-
-static void bind_blob(stmt *s, const void *p, int n)
-{
-    if (s->rc == SQLITE_OK)
-        s->rc = sqlite3_bind_blob(s->st, ++s->nbound, p, n, SQLITE_STATIC);
-}
-
-static void bind_bool(stmt *s, bool v)
-{
-    bind_i64(s, v ? 1 : 0);
-}
-
-/* Times where 0 means "none" are stored as NULL. */
-static void bind_opt_time(stmt *s, int64_t t)
-{
-    if (t == 0)
-        bind_null(s);
-    else
-        bind_i64(s, t);
-}
-
 static void bind_resolution(stmt *s, sr_resolution r)
 {
     bind_str(s, r == SR_RES_NONE ? NULL : sr_resolution_name(r));
-}
-
-/* Reads a result row column by column, in order. Strings are copied into
- * pool, or point into the row (valid until the next step) when pool is
- * NULL. Failures stick: out of memory, or a stored name core does not
- * know (a newer build wrote it, or the file was edited by hand). */
-typedef struct {
-    sqlite3_stmt *st;
-    pool_t *pool;
-    int col;
-    bool oom;
-    bool unknown;
-} row;
-
-static row row_start(sqlite3_stmt *st, pool_t *pool)
-{
-    return (row){st, pool, 0, false, false};
-}
-
-static const char *rd_str(row *r)
-{
-    int col = r->col++;
-    if (sqlite3_column_type(r->st, col) == SQLITE_NULL)
-        return NULL;
-    const char *t = (const char *)sqlite3_column_text(r->st, col);
-    if (t == NULL) {
-        r->oom = true;
-        return NULL;
-    }
-    if (r->pool == NULL)
-        return t;
-    char *copy = pool_strndup(r->pool, t, (size_t)sqlite3_column_bytes(r->st, col));
-    if (copy == NULL)
-        r->oom = true;
-    return copy;
-}
-
-/* A name to parse: never copied. NULL for SQL NULL. */
-static const char *rd_name(row *r)
-{
-    pool_t *pool = r->pool;
-    r->pool = NULL;
-    const char *s = rd_str(r);
-    r->pool = pool;
-    return s;
-}
-
-static int64_t rd_i64(row *r)
-{
-    return sqlite3_column_int64(r->st, r->col++);
-}
-
-static double rd_f64(row *r)
-{
-    return sqlite3_column_double(r->st, r->col++);
-}
-
-static bool rd_bool(row *r)
-{
-    return rd_i64(r) != 0;
-}
-
-/* NULL reads as 0 ("none"). */
-static int64_t rd_opt_time(row *r)
-{
-    return rd_i64(r);
 }
 
 static sr_status rd_status(row *r)
@@ -428,28 +218,6 @@ static sr_resolution rd_resolution(row *r)
     if (s != NULL && !sr_resolution_parse(s, &v))
         r->unknown = true;
     return v;
-}
-
-static err_code rd_done(const row *r, const char *table, err_t *err)
-{
-    if (r->oom)
-        return err_set(err, ERR_NOMEM, "out of memory");
-    if (r->unknown)
-        return err_set(err, ERR_IO, "%s holds a name this build does not know", table);
-    return ERR_OK;
-}
-
-/* Returns arr with room for element n (grown geometrically from pool), or
- * NULL when out of memory. */
-static void *grow(pool_t *pool, void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *na = pool_realloc_array(pool, arr, n, ncap, size);
-    if (na != NULL)
-        *cap = ncap;
-    return na;
 }
 
 /* ---- opening and closing ---- */
@@ -497,6 +265,13 @@ static err_code sq_configure(store_conn *c, bool sync, err_t *err)
         return db_fail(c, rc, "configure", err);
 
     err_code ec = exec_sql(c, "PRAGMA foreign_keys = ON", "foreign_keys", err);
+    /* Erasure must be real (P6): with secure_delete SQLite overwrites
+     * deleted rows, and pages it frees, with zeros, instead of leaving the
+     * old bytes in free space where a copy of the file would still carry
+     * them. It is a per-connection setting, so every connection sets it;
+     * store_compact then moves the zeroed pages out of the WAL. */
+    if (ec == ERR_OK)
+        ec = exec_sql(c, "PRAGMA secure_delete = ON", "secure_delete", err);
     /* WAL is a property of the file: the writer sets it once, readers
      * (who could not) just find it. */
     if (ec == ERR_OK && !c->read_only)
@@ -511,8 +286,10 @@ static void sq_close(store_conn *c)
 {
     if (c == NULL)
         return;
-    for (int i = 0; i < ST_N; i++)
+    for (int i = 0; i < SQ_STMT_SLOTS; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQ_PRIVACY_STMT_SLOTS; i++)
+        sqlite3_finalize(c->privacy_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -602,14 +379,11 @@ static void sq_rollback_to(store_conn *c)
 static err_code sq_schema_version(store_conn *c, int *version, err_t *err)
 {
     stmt s;
+    int64_t exists = 0, v = 0;
     err_code ec = stmt_get(c, ST_VERSION_TABLE, &s, err);
     if (ec != ERR_OK)
         return ec;
-    int rc = stmt_step(&s);
-    bool exists = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        ec = db_fail(c, rc, "schema_version", err);
-    stmt_end(&s);
+    ec = stmt_int(c, &s, "schema_version", &exists, err);
     if (ec != ERR_OK || !exists) {
         *version = 0;
         return ec;
@@ -618,12 +392,9 @@ static err_code sq_schema_version(store_conn *c, int *version, err_t *err)
     ec = stmt_get(c, ST_VERSION_GET, &s, err);
     if (ec != ERR_OK)
         return ec;
-    rc = stmt_step(&s);
-    if (rc == SQLITE_ROW)
-        *version = sqlite3_column_int(s.st, 0);
-    else
-        ec = db_fail(c, rc, "schema_version", err);
-    stmt_end(&s);
+    ec = stmt_int(c, &s, "schema_version", &v, err);
+    if (ec == ERR_OK)
+        *version = (int)v;
     return ec;
 }
 
@@ -766,66 +537,55 @@ static err_code sq_catalog_put(store_conn *c, const catalog *cat, err_t *err)
     return ec;
 }
 
-static err_code sq_agencies_load(store_conn *c, catalog *cat, err_t *err)
+static void read_agency(row *r, void *item)
+{
+    agency *a = item;
+    memset(a, 0, sizeof *a);
+    a->code = rd_str(r);
+    a->name = rd_str(r);
+}
+
+static err_code sq_agencies_load(store_conn *c, catalog *cat, pool_t *scratch, err_t *err)
 {
     stmt s;
+    void *list = NULL;
+    size_t n = 0;
     err_code ec = stmt_get(c, ST_AGENCIES_LOAD, &s, err);
-    while (ec == ERR_OK) {
-        int rc = stmt_step(&s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "agency", err);
-            break;
-        }
-        row r = row_start(s.st, NULL);
-        agency a = {0};
-        a.code = rd_str(&r);
-        a.name = rd_str(&r);
-        ec = rd_done(&r, "agency", err);
-        if (ec == ERR_OK)
-            ec = catalog_add_agency(cat, &a, err);
-    }
-    stmt_end(&s);
+    if (ec == ERR_OK)
+        ec = rows_collect(c, &s, "agency", read_agency, sizeof(agency), scratch, &list, &n, err);
+    const agency *agencies = list;
+    for (size_t i = 0; ec == ERR_OK && i < n; i++)
+        ec = catalog_add_agency(cat, &agencies[i], err);
     return ec;
+}
+
+static void read_value(row *r, void *item)
+{
+    attr_value *v = item;
+    v->key = rd_str(r);
+    v->name = rd_str(r);
 }
 
 static err_code sq_values_load(store_conn *c, const char *service_code, attribute *a,
                                pool_t *scratch, err_t *err)
 {
     stmt s;
-    size_t cap = 0;
+    void *list = NULL;
     err_code ec = stmt_get(c, ST_VALUES_LOAD, &s, err);
     if (ec != ERR_OK)
         return ec;
     bind_str(&s, service_code);
     bind_str(&s, a->code);
-    while (ec == ERR_OK) {
-        int rc = stmt_step(&s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "attribute_value", err);
-            break;
-        }
-        attr_value *vals = grow(scratch, a->values, a->nvalues, &cap, sizeof *vals);
-        if (vals == NULL) {
-            ec = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        a->values = vals;
-        row r = row_start(s.st, scratch);
-        vals[a->nvalues].key = rd_str(&r);
-        vals[a->nvalues].name = rd_str(&r);
-        ec = rd_done(&r, "attribute_value", err);
-        a->nvalues++;
-    }
-    stmt_end(&s);
+    ec = rows_collect(c, &s, "attribute_value", read_value, sizeof *a->values, scratch, &list,
+                      &a->nvalues, err);
+    if (ec == ERR_OK)
+        a->values = list;
     return ec;
 }
 
-static void read_attribute(row *r, attribute *a)
+static void read_attribute(row *r, void *item)
 {
+    attribute *a = item;
     memset(a, 0, sizeof *a);
     a->code = rd_str(r);
     a->variable = rd_bool(r);
@@ -837,41 +597,28 @@ static void read_attribute(row *r, attribute *a)
     a->description = rd_str(r);
 }
 
+/* The attributes first, then each one's values: one statement runs at a
+ * time. */
 static err_code sq_attrs_load(store_conn *c, service *sv, pool_t *scratch, err_t *err)
 {
     stmt s;
-    size_t cap = 0;
+    void *list = NULL;
     err_code ec = stmt_get(c, ST_ATTRS_LOAD, &s, err);
     if (ec != ERR_OK)
         return ec;
     bind_str(&s, sv->code);
-    while (ec == ERR_OK) {
-        int rc = stmt_step(&s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "service_attribute", err);
-            break;
-        }
-        attribute *attrs = grow(scratch, sv->attrs, sv->nattrs, &cap, sizeof *attrs);
-        if (attrs == NULL) {
-            ec = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        sv->attrs = attrs;
-        row r = row_start(s.st, scratch);
-        read_attribute(&r, &attrs[sv->nattrs]);
-        ec = rd_done(&r, "service_attribute", err);
-        if (ec == ERR_OK)
-            ec = sq_values_load(c, sv->code, &attrs[sv->nattrs], scratch, err);
-        sv->nattrs++;
-    }
-    stmt_end(&s);
+    ec = rows_collect(c, &s, "service_attribute", read_attribute, sizeof *sv->attrs, scratch, &list,
+                      &sv->nattrs, err);
+    if (ec == ERR_OK)
+        sv->attrs = list;
+    for (size_t i = 0; ec == ERR_OK && i < sv->nattrs; i++)
+        ec = sq_values_load(c, sv->code, &sv->attrs[i], scratch, err);
     return ec;
 }
 
-static void read_service(row *r, service *sv)
+static void read_service(row *r, void *item)
 {
+    service *sv = item;
     memset(sv, 0, sizeof *sv);
     sv->code = rd_str(r);
     sv->name = rd_str(r);
@@ -888,25 +635,17 @@ static void read_service(row *r, service *sv)
 static err_code sq_services_load(store_conn *c, catalog *cat, pool_t *scratch, err_t *err)
 {
     stmt s;
+    void *list = NULL;
+    size_t n = 0;
     err_code ec = stmt_get(c, ST_SERVICES_LOAD, &s, err);
-    while (ec == ERR_OK) {
-        int rc = stmt_step(&s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "service", err);
-            break;
-        }
-        service sv;
-        row r = row_start(s.st, scratch);
-        read_service(&r, &sv);
-        ec = rd_done(&r, "service", err);
+    if (ec == ERR_OK)
+        ec = rows_collect(c, &s, "service", read_service, sizeof(service), scratch, &list, &n, err);
+    service *services = list;
+    for (size_t i = 0; ec == ERR_OK && i < n; i++) {
+        ec = sq_attrs_load(c, &services[i], scratch, err);
         if (ec == ERR_OK)
-            ec = sq_attrs_load(c, &sv, scratch, err);
-        if (ec == ERR_OK)
-            ec = catalog_add_service(cat, &sv, err);
+            ec = catalog_add_service(cat, &services[i], err);
     }
-    stmt_end(&s);
     return ec;
 }
 
@@ -921,7 +660,7 @@ static err_code sq_catalog_load(store_conn *c, catalog **out, err_t *err)
         ec = err_set(err, ERR_NOMEM, "out of memory");
         goto fail;
     }
-    ec = sq_agencies_load(c, cat, err);
+    ec = sq_agencies_load(c, cat, scratch, err);
     if (ec == ERR_OK)
         ec = sq_services_load(c, cat, scratch, err);
     if (ec != ERR_OK)
@@ -949,11 +688,9 @@ static err_code sq_apikey_insert(store_conn *c, const char *name,
     bind_str(&s, name);
     bind_blob(&s, hash, STORE_KEY_HASH_LEN);
     bind_i64(&s, now);
-    ec = stmt_exec(c, &s, "api_key", err);
+    ec = stmt_insert(c, &s, "api_key", id_out, err);
     if (ec == ERR_CONFLICT)
         return err_set(err, ERR_CONFLICT, "an api key with this hash exists");
-    if (ec == ERR_OK)
-        *id_out = sqlite3_last_insert_rowid(c->db);
     return ec;
 }
 
@@ -965,15 +702,7 @@ static err_code sq_apikey_find(store_conn *c, const unsigned char hash[STORE_KEY
     if (ec != ERR_OK)
         return ec;
     bind_blob(&s, hash, STORE_KEY_HASH_LEN);
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_ROW)
-        *id_out = sqlite3_column_int64(s.st, 0);
-    else if (rc == SQLITE_DONE)
-        ec = err_set(err, ERR_NOT_FOUND, "no active api key matches");
-    else
-        ec = db_fail(c, rc, "api_key", err);
-    stmt_end(&s);
-    return ec;
+    return stmt_one(c, &s, "api_key", read_id, id_out, NULL, "no active api key matches", err);
 }
 
 /* ---- writing a request ---- */
@@ -1015,10 +744,7 @@ static err_code sq_request_row_put(store_conn *c, const service_request *sr, int
         bind_i64(&s, sr->api_key_id);
     else
         bind_null(&s);
-    ec = stmt_exec(c, &s, "request", err);
-    if (ec == ERR_OK)
-        *id = sqlite3_last_insert_rowid(c->db);
-    return ec;
+    return stmt_insert(c, &s, "request", id, err);
 }
 
 /* One row per value; position runs over all of the request's values so
@@ -1044,27 +770,6 @@ static err_code sq_answers_put(store_conn *c, int64_t id, const service_request 
     return ec;
 }
 
-static err_code sq_personal_put(store_conn *c, int64_t id, const sr_reporter *rep, err_t *err)
-{
-    err_code ec = ERR_OK;
-    for (size_t i = 0; ec == ERR_OK && i < SR_PERSONAL_FIELD_COUNT; i++) {
-        const sr_personal_field *f = &SR_PERSONAL_FIELDS[i];
-        const char *value = sr_reporter_get(rep, f);
-        if (value == NULL)
-            continue;
-        stmt s;
-        ec = stmt_get(c, ST_PERSONAL_INSERT, &s, err);
-        if (ec != ERR_OK)
-            break;
-        bind_i64(&s, id);
-        bind_str(&s, f->name);
-        bind_str(&s, store_data_class_name(f->dclass));
-        bind_str(&s, value);
-        ec = stmt_exec(c, &s, "request_personal", err);
-    }
-    return ec;
-}
-
 static err_code sq_event_row_put(store_conn *c, sr_event *ev, err_t *err)
 {
     stmt s;
@@ -1079,10 +784,7 @@ static err_code sq_event_row_put(store_conn *c, sr_event *ev, err_t *err)
     bind_str(&s, ev->note);
     bind_bool(&s, ev->public_note);
     bind_str(&s, ev->actor);
-    ec = stmt_exec(c, &s, "request_event", err);
-    if (ec == ERR_OK)
-        ev->id = sqlite3_last_insert_rowid(c->db);
-    return ec;
+    return stmt_insert(c, &s, "request_event", &ev->id, err);
 }
 
 static err_code sq_request_insert(store_conn *c, service_request *sr, err_t *err)
@@ -1094,8 +796,6 @@ static err_code sq_request_insert(store_conn *c, service_request *sr, err_t *err
         ec = sq_request_row_put(c, sr, &id, err);
     if (ec == ERR_OK)
         ec = sq_answers_put(c, id, sr, err);
-    if (ec == ERR_OK)
-        ec = sq_personal_put(c, id, &sr->reporter, err);
     if (ec != ERR_OK)
         return ec;
     sr_event ev = {
@@ -1108,15 +808,18 @@ static err_code sq_request_insert(store_conn *c, service_request *sr, err_t *err
         .actor = store_created_actor(sr->api_key_id, actor),
     };
     ec = sq_event_row_put(c, &ev, err);
-    if (ec == ERR_OK)
+    if (ec == ERR_OK) {
         sr->id = sr->token != NULL ? 0 : id; /* a pending request has no id yet */
+        sr->row_id = id;
+    }
     return ec;
 }
 
 /* ---- reading requests ---- */
 
-static void read_request(row *r, service_request *out)
+static void read_request(row *r, void *item)
 {
+    service_request *out = item;
     memset(out, 0, sizeof *out);
     out->id = rd_i64(r);
     out->token = rd_str(r);
@@ -1151,18 +854,7 @@ static err_code sq_request_get(store_conn *c, int64_t id, pool_t *pool, service_
     if (ec != ERR_OK)
         return ec;
     bind_i64(&s, id);
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_ROW) {
-        row r = row_start(s.st, pool);
-        read_request(&r, out);
-        ec = rd_done(&r, "request", err);
-    } else if (rc == SQLITE_DONE) {
-        ec = err_set(err, ERR_NOT_FOUND, "no such service request");
-    } else {
-        ec = db_fail(c, rc, "request", err);
-    }
-    stmt_end(&s);
-    return ec;
+    return stmt_one(c, &s, "request", read_request, out, pool, "no such service request", err);
 }
 
 /* ERR_NOT_FOUND unless request id exists and is published. */
@@ -1173,31 +865,38 @@ static err_code sq_request_visible(store_conn *c, int64_t id, err_t *err)
     if (ec != ERR_OK)
         return ec;
     bind_i64(&s, id);
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_DONE)
-        ec = err_set(err, ERR_NOT_FOUND, "no such service request");
-    else if (rc != SQLITE_ROW)
-        ec = db_fail(c, rc, "request", err);
-    stmt_end(&s);
-    return ec;
+    return stmt_one(c, &s, "request", NULL, NULL, NULL, "no such service request", err);
 }
+
+/* The answers being read, as stmt_each's ctx. */
+typedef struct {
+    pool_t *pool;
+    sr_answer *list;
+    size_t n, cap;
+    size_t vcap; /* room for values in the last answer */
+} answer_list;
 
 /* Adds one value row to the answers: a new answer when the code changes,
  * else one more value of the last one (a multivaluelist). */
-static err_code answers_add(pool_t *pool, sr_answer **list, size_t *n, size_t *cap, size_t *vcap,
-                            const char *code, const char *value, err_t *err)
+static err_code answer_row(row *r, void *ctx, err_t *err)
 {
-    sr_answer *a = *n > 0 ? &(*list)[*n - 1] : NULL;
+    answer_list *l = ctx;
+    const char *code = rd_str(r);
+    const char *value = rd_str(r);
+    err_code ec = rd_done(r, "request_answer", err);
+    if (ec != ERR_OK)
+        return ec;
+    sr_answer *a = l->n > 0 ? &l->list[l->n - 1] : NULL;
     if (a == NULL || strcmp(a->code, code) != 0) {
-        sr_answer *nl = grow(pool, *list, *n, cap, sizeof *nl);
+        sr_answer *nl = grow(l->pool, l->list, l->n, &l->cap, sizeof *nl);
         if (nl == NULL)
             return err_set(err, ERR_NOMEM, "out of memory");
-        *list = nl;
-        a = &nl[(*n)++];
+        l->list = nl;
+        a = &nl[l->n++];
         *a = (sr_answer){.code = code};
-        *vcap = 0;
+        l->vcap = 0;
     }
-    const char **vals = grow(pool, a->values, a->nvalues, vcap, sizeof *vals);
+    const char **vals = grow(l->pool, a->values, a->nvalues, &l->vcap, sizeof *vals);
     if (vals == NULL)
         return err_set(err, ERR_NOMEM, "out of memory");
     a->values = vals;
@@ -1208,8 +907,7 @@ static err_code answers_add(pool_t *pool, sr_answer **list, size_t *n, size_t *c
 static err_code sq_request_answers(store_conn *c, int64_t id, pool_t *pool, sr_answer **out,
                                    size_t *count, err_t *err)
 {
-    sr_answer *list = NULL;
-    size_t n = 0, cap = 0, vcap = 0;
+    answer_list l = {.pool = pool};
     stmt s;
     err_code ec = sq_request_visible(c, id, err);
     if (ec == ERR_OK)
@@ -1217,60 +915,10 @@ static err_code sq_request_answers(store_conn *c, int64_t id, pool_t *pool, sr_a
     if (ec != ERR_OK)
         return ec;
     bind_i64(&s, id);
-    while (ec == ERR_OK) {
-        int rc = stmt_step(&s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "request_answer", err);
-            break;
-        }
-        row r = row_start(s.st, pool);
-        const char *code = rd_str(&r);
-        const char *value = rd_str(&r);
-        ec = rd_done(&r, "request_answer", err);
-        if (ec == ERR_OK)
-            ec = answers_add(pool, &list, &n, &cap, &vcap, code, value, err);
-    }
-    stmt_end(&s);
+    ec = stmt_each(c, &s, "request_answer", pool, answer_row, &l, err);
     if (ec == ERR_OK) {
-        *out = list;
-        *count = n;
-    }
-    return ec;
-}
-
-/* Reads every row of a running statement as a request, and ends it. */
-static err_code requests_collect(store_conn *c, stmt *s, pool_t *pool, service_request **out,
-                                 size_t *count, err_t *err)
-{
-    service_request *list = NULL;
-    size_t n = 0, cap = 0;
-    err_code ec = ERR_OK;
-    for (;;) {
-        int rc = stmt_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "request search", err);
-            break;
-        }
-        service_request *nl = grow(pool, list, n, &cap, sizeof *nl);
-        if (nl == NULL) {
-            ec = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        list = nl;
-        row r = row_start(s->st, pool);
-        read_request(&r, &list[n++]);
-        ec = rd_done(&r, "request", err);
-        if (ec != ERR_OK)
-            break;
-    }
-    stmt_end(s);
-    if (ec == ERR_OK) {
-        *out = list;
-        *count = n;
+        *out = l.list;
+        *count = l.n;
     }
     return ec;
 }
@@ -1481,6 +1129,7 @@ static err_code sq_request_search(store_conn *c, const sr_query *q, pool_t *pool
 {
     search_build b = {.sql = BUF_INIT, .pool = pool};
     stmt s = {NULL, 0, SQLITE_OK};
+    void *list = NULL;
     err_code ec = ERR_OK;
     sb_build(&b, q);
     if (buf_failed(&b.sql) || b.oom) {
@@ -1491,10 +1140,20 @@ static err_code sq_request_search(store_conn *c, const sr_query *q, pool_t *pool
     if (ec != ERR_OK)
         goto done;
     search_bind_all(&s, &b);
-    ec = requests_collect(c, &s, pool, out, count, err);
+    ec = rows_collect(c, &s, "request", read_request, sizeof **out, pool, &list, count, err);
+    if (ec == ERR_OK)
+        *out = list;
 done:
     buf_free(&b.sql);
     return ec;
+}
+
+/* A token's request id: 0 while the request waits to be published. */
+static void read_token(row *r, void *item)
+{
+    int64_t id = rd_i64(r);
+    bool pending = rd_bool(r);
+    *(int64_t *)item = pending ? 0 : id;
 }
 
 static err_code sq_token_find(store_conn *c, const char *token, int64_t *id_out, err_t *err)
@@ -1504,17 +1163,7 @@ static err_code sq_token_find(store_conn *c, const char *token, int64_t *id_out,
     if (ec != ERR_OK)
         return ec;
     bind_str(&s, token);
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_ROW) {
-        bool pending = sqlite3_column_int64(s.st, 1) != 0;
-        *id_out = pending ? 0 : sqlite3_column_int64(s.st, 0);
-    } else if (rc == SQLITE_DONE) {
-        ec = err_set(err, ERR_NOT_FOUND, "no such token");
-    } else {
-        ec = db_fail(c, rc, "request", err);
-    }
-    stmt_end(&s);
-    return ec;
+    return stmt_one(c, &s, "request", read_token, id_out, NULL, "no such token", err);
 }
 
 static err_code sq_batch_publish(store_conn *c, int64_t now, size_t max, size_t *published,
@@ -1527,11 +1176,8 @@ static err_code sq_batch_publish(store_conn *c, int64_t now, size_t max, size_t 
     if (ec != ERR_OK)
         return ec;
     bind_i64(&s, now);
-    bind_i64(&s, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-    ec = stmt_exec(c, &s, "batch publish", err);
-    if (ec == ERR_OK)
-        *published = (size_t)sqlite3_changes64(c->db);
-    return ec;
+    bind_limit(&s, max);
+    return stmt_exec_count(c, &s, "batch publish", published, err);
 }
 
 /* ---- events ---- */
@@ -1548,10 +1194,15 @@ static err_code sq_status_apply(store_conn *c, const sr_event *ev, err_t *err)
     bind_i64(&s, ev->at);
     bind_str(&s, sr_status_name(SR_CLOSED));
     bind_str(&s, ev->public_note ? ev->note : NULL);
-    ec = stmt_exec(c, &s, "request", err);
-    if (ec == ERR_OK && sqlite3_changes64(c->db) == 0)
-        ec = err_set(err, ERR_NOT_FOUND, "no such service request");
-    return ec;
+    return stmt_exec_found(c, &s, "request", "no such service request", err);
+}
+
+/* The status a note's UPDATE ... RETURNING finds the request in. */
+static void read_note_status(row *r, void *item)
+{
+    sr_event *ev = item;
+    ev->status = rd_status(r);
+    ev->resolution = rd_resolution(r);
 }
 
 /* A note leaves the status alone; the event records the status the
@@ -1565,19 +1216,7 @@ static err_code sq_note_apply(store_conn *c, sr_event *ev, err_t *err)
     bind_i64(&s, ev->request_id);
     bind_i64(&s, ev->at);
     bind_str(&s, ev->public_note ? ev->note : NULL);
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_ROW) {
-        row r = row_start(s.st, NULL);
-        ev->status = rd_status(&r);
-        ev->resolution = rd_resolution(&r);
-        ec = rd_done(&r, "request", err);
-    } else if (rc == SQLITE_DONE) {
-        ec = err_set(err, ERR_NOT_FOUND, "no such service request");
-    } else {
-        ec = db_fail(c, rc, "request", err);
-    }
-    stmt_end(&s);
-    return ec;
+    return stmt_one(c, &s, "request", read_note_status, ev, NULL, "no such service request", err);
 }
 
 static err_code sq_event_append(store_conn *c, sr_event *ev, err_t *err)
@@ -1590,8 +1229,9 @@ static err_code sq_event_append(store_conn *c, sr_event *ev, err_t *err)
     return ec;
 }
 
-static void read_event(row *r, sr_event *ev)
+static void read_event(row *r, void *item)
 {
+    sr_event *ev = item;
     memset(ev, 0, sizeof *ev);
     ev->id = rd_i64(r);
     ev->request_id = rd_i64(r);
@@ -1609,34 +1249,11 @@ static void read_event(row *r, sr_event *ev)
 static err_code events_collect(store_conn *c, stmt *s, pool_t *pool, sr_event **out, size_t *count,
                                err_t *err)
 {
-    sr_event *list = NULL;
-    size_t n = 0, cap = 0;
-    err_code ec = ERR_OK;
-    for (;;) {
-        int rc = stmt_step(s);
-        if (rc == SQLITE_DONE)
-            break;
-        if (rc != SQLITE_ROW) {
-            ec = db_fail(c, rc, "request_event", err);
-            break;
-        }
-        sr_event *nl = grow(pool, list, n, &cap, sizeof *nl);
-        if (nl == NULL) {
-            ec = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        list = nl;
-        row r = row_start(s->st, pool);
-        read_event(&r, &list[n++]);
-        ec = rd_done(&r, "request_event", err);
-        if (ec != ERR_OK)
-            break;
-    }
-    stmt_end(s);
-    if (ec == ERR_OK) {
+    void *list = NULL;
+    err_code ec =
+        rows_collect(c, s, "request_event", read_event, sizeof **out, pool, &list, count, err);
+    if (ec == ERR_OK)
         *out = list;
-        *count = n;
-    }
     return ec;
 }
 
@@ -1676,13 +1293,7 @@ static err_code sq_request_count(store_conn *c, int64_t *count, err_t *err)
     err_code ec = stmt_get(c, ST_REQUEST_COUNT, &s, err);
     if (ec != ERR_OK)
         return ec;
-    int rc = stmt_step(&s);
-    if (rc == SQLITE_ROW)
-        *count = sqlite3_column_int64(s.st, 0);
-    else
-        ec = db_fail(c, rc, "request count", err);
-    stmt_end(&s);
-    return ec;
+    return stmt_int(c, &s, "request count", count, err);
 }
 
 const store_backend store_sqlite_backend = {
@@ -1711,4 +1322,39 @@ const store_backend store_sqlite_backend = {
     .events_list = sq_events_list,
     .updates_search = sq_updates_search,
     .request_count = sq_request_count,
+
+    .compact = sqp_compact,
+    .backup = sqp_backup,
+
+    .subject_insert = sqp_subject_insert,
+    .subject_set_key = sqp_subject_set_key,
+    .subject_get = sqp_subject_get,
+    .subject_list_keyed = sqp_subject_list_keyed,
+    .subject_count_kek = sqp_subject_count_kek,
+    .subject_erase = sqp_subject_erase,
+    .personal_insert = sqp_personal_insert,
+    .personal_list = sqp_personal_list,
+    .personal_erase = sqp_personal_erase,
+    .subject_usage = sqp_subject_usage,
+    .blob_insert = sqp_blob_insert,
+    .blob_set_sealed = sqp_blob_set_sealed,
+    .blob_get = sqp_blob_get,
+    .blob_list = sqp_blob_list,
+    .blob_erase = sqp_blob_erase,
+    .blind_insert = sqp_blind_insert,
+    .blind_find = sqp_blind_find,
+    .blind_erase = sqp_blind_erase,
+    .personal_due = sqp_personal_due,
+    .blob_due = sqp_blob_due,
+    .hold_insert = sqp_hold_insert,
+    .hold_release = sqp_hold_release,
+    .hold_active = sqp_hold_active,
+    .hold_list = sqp_hold_list,
+    .audit_head = sqp_audit_head,
+    .audit_append = sqp_audit_append,
+    .audit_entries = sqp_audit_entries,
+    .audit_for_request = sqp_audit_for_request,
+    .checkpoint_insert = sqp_checkpoint_insert,
+    .checkpoint_list = sqp_checkpoint_list,
+    .checkpoint_latest = sqp_checkpoint_latest,
 };

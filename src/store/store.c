@@ -31,15 +31,7 @@ struct store {
 
 const char *store_data_class_name(data_class dc)
 {
-    switch (dc) {
-    case DC_CONTACT:
-        return "contact";
-    case DC_DEVICE:
-        return "device";
-    case DC_ACCOUNT:
-        return "account";
-    }
-    abort(); /* a data class without a name: SR_PERSONAL_FIELDS is broken */
+    return sr_data_class_name(dc);
 }
 
 const char *store_created_actor(int64_t api_key_id, char out[STORE_ACTOR_MAX])
@@ -411,4 +403,371 @@ err_code store_request_count(store_t *s, int64_t *count, err_t *err)
     if (count == NULL)
         return err_set(err, ERR_INVALID, "store_request_count: no output");
     return s->be->request_count(s->conn, count, err);
+}
+
+/* ---- maintenance ---- */
+
+err_code store_compact(store_t *s, err_t *err)
+{
+    return s->be->compact(s->conn, err);
+}
+
+err_code store_backup(store_t *s, const char *path, err_t *err)
+{
+    if (!text_given(path))
+        return err_set(err, ERR_INVALID, "store_backup: no path");
+    return s->be->backup(s->conn, path, err);
+}
+
+/* ---- privacy engine storage ---- */
+
+/* The names store.h documents for subjects and blind indexes: a typo in a
+ * caller is caught here rather than stored for good. */
+static const char *const SUBJECT_KINDS[] = {"reporter", "account", "caller"};
+static const char *const BLIND_KINDS[] = {"email", "phone"};
+
+static bool name_in(const char *name, const char *const *names, size_t n)
+{
+    if (name == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
+#define NAME_IN(name, names) name_in(name, names, sizeof names / sizeof names[0])
+
+/* Lists with a maximum: none wanted is an empty list, without asking the
+ * backend. */
+#define EMPTY_IF_NO_MAX(max, out, count)                                                           \
+    do {                                                                                           \
+        if ((max) == 0) {                                                                          \
+            *(out) = NULL;                                                                         \
+            *(count) = 0;                                                                          \
+            return ERR_OK;                                                                         \
+        }                                                                                          \
+    } while (0)
+
+static bool blob_class(data_class dc)
+{
+    return dc == DC_MEDIA || dc == DC_RECORDING;
+}
+
+err_code store_subject_insert(store_t *s, const char *kind, int64_t now, int64_t *id_out,
+                              err_t *err)
+{
+    if (id_out == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_insert: no output");
+    if (!NAME_IN(kind, SUBJECT_KINDS))
+        return err_set(err, ERR_INVALID, "subject: kind must be reporter, account or caller");
+    return s->be->subject_insert(s->conn, kind, now, id_out, err);
+}
+
+err_code store_subject_set_key(store_t *s, int64_t id, int key_version, int kek_version,
+                               const unsigned char *wrapped, size_t wrapped_len, err_t *err)
+{
+    if (wrapped == NULL || wrapped_len == 0)
+        return err_set(err, ERR_INVALID, "store_subject_set_key: no wrapped key");
+    if (key_version <= 0 || kek_version <= 0)
+        return err_set(err, ERR_INVALID, "subject: key and KEK versions start at 1");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such subject");
+    return s->be->subject_set_key(s->conn, id, key_version, kek_version, wrapped, wrapped_len, err);
+}
+
+err_code store_subject_get(store_t *s, int64_t id, pool_t *pool, store_subject *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such subject");
+    return s->be->subject_get(s->conn, id, pool, out, err);
+}
+
+err_code store_subject_list_keyed(store_t *s, int64_t after_id, size_t max, pool_t *pool,
+                                  store_subject **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_list_keyed: no pool or no output");
+    EMPTY_IF_NO_MAX(max, out, count);
+    return s->be->subject_list_keyed(s->conn, after_id, max, pool, out, count, err);
+}
+
+err_code store_subject_count_kek(store_t *s, int kek_version, int64_t *count, err_t *err)
+{
+    if (count == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_count_kek: no output");
+    return s->be->subject_count_kek(s->conn, kek_version, count, err);
+}
+
+err_code store_subject_erase(store_t *s, int64_t id, int64_t now, err_t *err)
+{
+    /* erased_at 0 would read back as "not erased". */
+    if (now <= 0)
+        return err_set(err, ERR_INVALID, "store_subject_erase: the time must be positive");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such subject");
+    return s->be->subject_erase(s->conn, id, now, err);
+}
+
+static const sr_personal_field *personal_field_named(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < SR_PERSONAL_FIELD_COUNT; i++)
+        if (strcmp(SR_PERSONAL_FIELDS[i].name, name) == 0)
+            return &SR_PERSONAL_FIELDS[i];
+    return NULL;
+}
+
+err_code store_personal_insert(store_t *s, const store_personal *p, err_t *err)
+{
+    if (p == NULL)
+        return err_set(err, ERR_INVALID, "store_personal_insert: no field");
+    const sr_personal_field *f = personal_field_named(p->field);
+    if (f == NULL)
+        return err_set(err, ERR_INVALID, "personal field: not a field of SR_PERSONAL_FIELDS");
+    /* The class decides retention and access: it is the field's, never
+     * the caller's choice. */
+    if (p->dclass != f->dclass)
+        return err_set(err, ERR_INVALID, "personal field %s: wrong data class", f->name);
+    if (p->request_id <= 0 || p->subject_id <= 0 || p->key_version <= 0)
+        return err_set(err, ERR_INVALID,
+                       "personal field %s: request, subject or key version missing", f->name);
+    if (p->sealed == NULL || p->sealed_len == 0)
+        return err_set(err, ERR_INVALID, "personal field %s: no sealed bytes", f->name);
+    return s->be->personal_insert(s->conn, p, err);
+}
+
+err_code store_personal_list(store_t *s, int64_t request_id, pool_t *pool, store_personal **out,
+                             size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_personal_list: no pool or no output");
+    return s->be->personal_list(s->conn, request_id, pool, out, count, err);
+}
+
+err_code store_personal_erase(store_t *s, int64_t request_id, unsigned class_mask, size_t *erased,
+                              err_t *err)
+{
+    size_t ignored;
+    if (erased == NULL)
+        erased = &ignored;
+    *erased = 0;
+    if ((class_mask & ~DC_ALL) != 0)
+        return err_set(err, ERR_INVALID, "store_personal_erase: unknown data classes in mask");
+    return s->be->personal_erase(s->conn, request_id, class_mask, erased, err);
+}
+
+err_code store_subject_usage(store_t *s, int64_t subject_id, int64_t *count, err_t *err)
+{
+    if (count == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_usage: no output");
+    return s->be->subject_usage(s->conn, subject_id, count, err);
+}
+
+err_code store_blob_insert(store_t *s, store_blob *b, err_t *err)
+{
+    if (b == NULL)
+        return err_set(err, ERR_INVALID, "store_blob_insert: no file");
+    if (!blob_class(b->dclass))
+        return err_set(err, ERR_INVALID, "sealed file: the class must be media or recording");
+    if (!text_given(b->content_type))
+        return err_set(err, ERR_INVALID, "sealed file: content_type is missing");
+    if (b->request_id < 0 || b->subject_id <= 0 || b->key_version <= 0 || b->size < 0)
+        return err_set(err, ERR_INVALID,
+                       "sealed file: request, subject, key version or size out of range");
+    if (b->sealed == NULL && b->sealed_len > 0)
+        return err_set(err, ERR_INVALID, "sealed file: sealed bytes missing");
+    return s->be->blob_insert(s->conn, b, err);
+}
+
+err_code store_blob_set_sealed(store_t *s, int64_t id, const unsigned char *sealed,
+                               size_t sealed_len, err_t *err)
+{
+    if (sealed == NULL || sealed_len == 0)
+        return err_set(err, ERR_INVALID, "store_blob_set_sealed: no sealed bytes");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such sealed file");
+    return s->be->blob_set_sealed(s->conn, id, sealed, sealed_len, err);
+}
+
+err_code store_blob_get(store_t *s, int64_t id, pool_t *pool, store_blob *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_blob_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such sealed file");
+    return s->be->blob_get(s->conn, id, pool, out, err);
+}
+
+err_code store_blob_list(store_t *s, int64_t request_id, pool_t *pool, store_blob **out,
+                         size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_blob_list: no pool or no output");
+    return s->be->blob_list(s->conn, request_id, pool, out, count, err);
+}
+
+err_code store_blob_erase(store_t *s, int64_t id, err_t *err)
+{
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such sealed file");
+    return s->be->blob_erase(s->conn, id, err);
+}
+
+err_code store_blind_insert(store_t *s, const char *kind,
+                            const unsigned char digest[STORE_DIGEST_LEN], int64_t request_id,
+                            int64_t subject_id, err_t *err)
+{
+    if (!NAME_IN(kind, BLIND_KINDS))
+        return err_set(err, ERR_INVALID, "blind index: kind must be email or phone");
+    if (digest == NULL)
+        return err_set(err, ERR_INVALID, "store_blind_insert: no digest");
+    if (request_id <= 0 || subject_id <= 0)
+        return err_set(err, ERR_INVALID, "blind index: request or subject missing");
+    return s->be->blind_insert(s->conn, kind, digest, request_id, subject_id, err);
+}
+
+err_code store_blind_find(store_t *s, const char *kind,
+                          const unsigned char digest[STORE_DIGEST_LEN], size_t max, pool_t *pool,
+                          int64_t **request_ids, size_t *count, err_t *err)
+{
+    if (pool == NULL || request_ids == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_blind_find: no pool or no output");
+    if (!NAME_IN(kind, BLIND_KINDS))
+        return err_set(err, ERR_INVALID, "blind index: kind must be email or phone");
+    if (digest == NULL)
+        return err_set(err, ERR_INVALID, "store_blind_find: no digest");
+    EMPTY_IF_NO_MAX(max, request_ids, count);
+    return s->be->blind_find(s->conn, kind, digest, max, pool, request_ids, count, err);
+}
+
+err_code store_blind_erase(store_t *s, int64_t request_id, const char *kind, err_t *err)
+{
+    if (kind != NULL && !NAME_IN(kind, BLIND_KINDS))
+        return err_set(err, ERR_INVALID, "blind index: kind must be email, phone or none");
+    return s->be->blind_erase(s->conn, request_id, kind, err);
+}
+
+err_code store_personal_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,
+                            pool_t *pool, int64_t **request_ids, size_t *count, err_t *err)
+{
+    if (pool == NULL || request_ids == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_personal_due: no pool or no output");
+    if ((unsigned)dc >= DC_COUNT)
+        return err_set(err, ERR_INVALID, "store_personal_due: data class out of range");
+    EMPTY_IF_NO_MAX(max, request_ids, count);
+    return s->be->personal_due(s->conn, dc, by_close, before, max, pool, request_ids, count, err);
+}
+
+err_code store_blob_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,
+                        pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err)
+{
+    if (pool == NULL || blob_ids == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_blob_due: no pool or no output");
+    if (!blob_class(dc))
+        return err_set(err, ERR_INVALID, "store_blob_due: the class must be media or recording");
+    EMPTY_IF_NO_MAX(max, blob_ids, count);
+    return s->be->blob_due(s->conn, dc, by_close, before, max, pool, blob_ids, count, err);
+}
+
+err_code store_hold_insert(store_t *s, store_hold *h, err_t *err)
+{
+    if (h == NULL)
+        return err_set(err, ERR_INVALID, "store_hold_insert: no hold");
+    if (h->request_id < 0 || h->subject_id < 0 || (h->request_id == 0 && h->subject_id == 0))
+        return err_set(err, ERR_INVALID, "legal hold: needs a request, a subject or both");
+    if (!text_given(h->reason) || !text_given(h->placed_by))
+        return err_set(err, ERR_INVALID, "legal hold: reason or placed_by is missing");
+    return s->be->hold_insert(s->conn, h, err);
+}
+
+err_code store_hold_release(store_t *s, int64_t id, const char *released_by, int64_t now,
+                            err_t *err)
+{
+    if (!text_given(released_by))
+        return err_set(err, ERR_INVALID, "legal hold: released_by is missing");
+    /* released_at 0 would read back as "active". */
+    if (now <= 0)
+        return err_set(err, ERR_INVALID, "store_hold_release: the time must be positive");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no active legal hold with this id");
+    return s->be->hold_release(s->conn, id, released_by, now, err);
+}
+
+err_code store_hold_active(store_t *s, int64_t request_id, int64_t subject_id, bool *held,
+                           err_t *err)
+{
+    if (held == NULL)
+        return err_set(err, ERR_INVALID, "store_hold_active: no output");
+    return s->be->hold_active(s->conn, request_id, subject_id, held, err);
+}
+
+err_code store_hold_list(store_t *s, bool active_only, pool_t *pool, store_hold **out,
+                         size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_hold_list: no pool or no output");
+    return s->be->hold_list(s->conn, active_only, pool, out, count, err);
+}
+
+err_code store_audit_head(store_t *s, pool_t *pool, int64_t *size, const unsigned char **frontier,
+                          size_t *frontier_len, err_t *err)
+{
+    if (pool == NULL || size == NULL || frontier == NULL || frontier_len == NULL)
+        return err_set(err, ERR_INVALID, "store_audit_head: no pool or no output");
+    return s->be->audit_head(s->conn, pool, size, frontier, frontier_len, err);
+}
+
+err_code store_audit_append(store_t *s, const store_audit_row *e, const unsigned char *frontier,
+                            size_t frontier_len, err_t *err)
+{
+    if (e == NULL || e->body == NULL || e->body_len == 0)
+        return err_set(err, ERR_INVALID, "store_audit_append: no entry or an empty body");
+    if (frontier == NULL || frontier_len == 0)
+        return err_set(err, ERR_INVALID, "store_audit_append: no frontier");
+    if (e->seq <= 0 || e->request_id < 0 || e->subject_id < 0)
+        return err_set(err, ERR_INVALID, "audit entry: seq, request or subject out of range");
+    return s->be->audit_append(s->conn, e, frontier, frontier_len, err);
+}
+
+err_code store_audit_entries(store_t *s, int64_t after_seq, size_t max, pool_t *pool,
+                             store_audit_row **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_audit_entries: no pool or no output");
+    EMPTY_IF_NO_MAX(max, out, count);
+    return s->be->audit_entries(s->conn, after_seq, max, pool, out, count, err);
+}
+
+err_code store_audit_for_request(store_t *s, int64_t request_id, pool_t *pool,
+                                 store_audit_row **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_audit_for_request: no pool or no output");
+    return s->be->audit_for_request(s->conn, request_id, pool, out, count, err);
+}
+
+err_code store_checkpoint_insert(store_t *s, const store_checkpoint *cp, err_t *err)
+{
+    if (cp == NULL)
+        return err_set(err, ERR_INVALID, "store_checkpoint_insert: no checkpoint");
+    if (cp->size < 0)
+        return err_set(err, ERR_INVALID, "checkpoint: size is negative");
+    return s->be->checkpoint_insert(s->conn, cp, err);
+}
+
+err_code store_checkpoint_list(store_t *s, pool_t *pool, store_checkpoint **out, size_t *count,
+                               err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_checkpoint_list: no pool or no output");
+    return s->be->checkpoint_list(s->conn, pool, out, count, err);
+}
+
+err_code store_checkpoint_latest(store_t *s, store_checkpoint *out, err_t *err)
+{
+    if (out == NULL)
+        return err_set(err, ERR_INVALID, "store_checkpoint_latest: no output");
+    return s->be->checkpoint_latest(s->conn, out, err);
 }

@@ -12,10 +12,11 @@
  * Durability (Q1): with sync on, store_commit returns only once the commit
  * is on disk. Sync off exists only for the bench-only server flag.
  *
- * Personal data: store_request_insert writes sr->reporter to its own table,
- * one row per given field tagged with its data class. No function here
- * returns personal data; the privacy engine's gatekeeper will be the one
- * reader.
+ * Personal data: store_request_insert ignores sr->reporter. The privacy
+ * engine (src/privacy) seals each personal value and stores only the
+ * sealed bytes through the "privacy engine storage" functions at the end
+ * of this file; only src/privacy may call those. No function here returns
+ * a personal value in the clear.
  */
 #ifndef CIVIC_STORE_H
 #define CIVIC_STORE_H
@@ -83,8 +84,9 @@ err_code store_apikey_find(store_t *s, const unsigned char hash[STORE_KEY_HASH_L
 /*
  * Inserts a new request: the request row, its answers, its personal fields
  * (each with its data class), and its SR_EV_CREATED event, in the caller's
- * transaction. Sets sr->id. A request with a token (batch service) is
- * stored pending: invisible to every read until store_batch_publish().
+ * transaction. Sets sr->id and sr->row_id. A request with a token (batch
+ * service) is stored pending: invisible to every read until
+ * store_batch_publish(), and its sr->id stays 0 while sr->row_id is set.
  */
 err_code store_request_insert(store_t *s, service_request *sr, err_t *err);
 
@@ -134,5 +136,207 @@ err_code store_updates_search(store_t *s, int64_t start, int64_t end, size_t pag
 
 /* Number of visible requests (for tests, the CLI and benchmarks). */
 err_code store_request_count(store_t *s, int64_t *count, err_t *err);
+
+/* ---- maintenance ---- */
+
+/* Moves every committed page out of the write-ahead log into the main
+ * file and truncates the log, so that pages of erased data do not linger
+ * in it (P6); deleted content is zeroed as it is freed (secure_delete).
+ * Outside any transaction. Waits for readers up to the busy timeout. */
+err_code store_compact(store_t *s, err_t *err);
+
+/* Writes a consistent copy of the whole database to path (which must not
+ * exist), mode 0600. Outside any transaction; writers may go on. */
+err_code store_backup(store_t *s, const char *path, err_t *err);
+
+/* ==== privacy engine storage: only src/privacy calls these ====
+ *
+ * Everything below moves sealed bytes, keyed hashes and pseudonymous ids;
+ * none of it is readable personal data. All writes are in the caller's
+ * transaction. Byte strings read back come from the caller's pool. */
+
+/* A person whose data we hold, and their wrapped data key. */
+typedef struct {
+    int64_t id;
+    const char *kind;      /* "reporter", "account", "caller" */
+    int key_version;       /* of the data key; 0 = no key set */
+    int kek_version;       /* the key-encryption key wrapping it; 0 = none */
+    const unsigned char *wrapped_key; /* NULL once erased */
+    size_t wrapped_len;
+    int64_t created_at;
+    int64_t erased_at;     /* 0 = not erased */
+} store_subject;
+
+/* A new subject without a key yet (the key's associated data names the
+ * row, so the row comes first): sets *id_out. */
+err_code store_subject_insert(store_t *s, const char *kind, int64_t now, int64_t *id_out,
+                              err_t *err);
+/* Sets (or, in a rotation, replaces) a subject's wrapped key. ERR_NOT_FOUND
+ * if there is no such subject or it has been erased. */
+err_code store_subject_set_key(store_t *s, int64_t id, int key_version, int kek_version,
+                               const unsigned char *wrapped, size_t wrapped_len, err_t *err);
+/* ERR_NOT_FOUND if there is none. An erased subject is found, with
+ * wrapped_key NULL. */
+err_code store_subject_get(store_t *s, int64_t id, pool_t *pool, store_subject *out, err_t *err);
+/* Subjects with a key (not erased) and id > after_id, by id, at most max:
+ * what key rotation walks. */
+err_code store_subject_list_keyed(store_t *s, int64_t after_id, size_t max, pool_t *pool,
+                                  store_subject **out, size_t *count, err_t *err);
+/* How many subjects hold a key wrapped under kek_version. */
+err_code store_subject_count_kek(store_t *s, int kek_version, int64_t *count, err_t *err);
+/* Crypto-shredding: drops the wrapped key for good and records when.
+ * Erasing an erased subject is a no-op. ERR_NOT_FOUND if none. */
+err_code store_subject_erase(store_t *s, int64_t id, int64_t now, err_t *err);
+
+/* One sealed personal field of a request. */
+typedef struct {
+    int64_t request_id;
+    const char *field;     /* an SR_PERSONAL_FIELDS name */
+    data_class dclass;
+    int64_t subject_id;
+    int key_version;
+    const unsigned char *sealed;
+    size_t sealed_len;
+    int64_t collected_at;
+} store_personal;
+
+err_code store_personal_insert(store_t *s, const store_personal *p, err_t *err);
+/* A request's sealed fields, in SR_PERSONAL_FIELDS order. */
+err_code store_personal_list(store_t *s, int64_t request_id, pool_t *pool, store_personal **out,
+                             size_t *count, err_t *err);
+/* Deletes a request's fields of the classes in class_mask (DC_BIT...). */
+err_code store_personal_erase(store_t *s, int64_t request_id, unsigned class_mask,
+                              size_t *erased, err_t *err);
+/* How many fields and blobs are still sealed under a subject's key: once
+ * none, the key can be erased. */
+err_code store_subject_usage(store_t *s, int64_t subject_id, int64_t *count, err_t *err);
+
+/* A sealed file (photo, call recording). */
+typedef struct {
+    int64_t id;
+    int64_t request_id;    /* 0 = none yet */
+    int64_t subject_id;
+    data_class dclass;     /* DC_MEDIA or DC_RECORDING */
+    const char *content_type;
+    int key_version;
+    const unsigned char *sealed; /* NULL in lists (store_blob_list) */
+    size_t sealed_len;
+    int64_t size;          /* plaintext bytes */
+    int64_t created_at;
+} store_blob;
+
+/* Sets b->id. The sealed bytes' associated data names the row, so a blob
+ * is inserted with sealed_len 0 and its bytes set next, in the same
+ * transaction. */
+err_code store_blob_insert(store_t *s, store_blob *b, err_t *err);
+err_code store_blob_set_sealed(store_t *s, int64_t id, const unsigned char *sealed,
+                               size_t sealed_len, err_t *err);
+/* With its sealed bytes. ERR_NOT_FOUND if none. */
+err_code store_blob_get(store_t *s, int64_t id, pool_t *pool, store_blob *out, err_t *err);
+/* A request's blobs, without their bytes, by id. */
+err_code store_blob_list(store_t *s, int64_t request_id, pool_t *pool, store_blob **out,
+                         size_t *count, err_t *err);
+/* ERR_NOT_FOUND if none. */
+err_code store_blob_erase(store_t *s, int64_t id, err_t *err);
+
+/* Keyed blind indexes (kind "email" or "phone"). */
+#define STORE_DIGEST_LEN 32
+err_code store_blind_insert(store_t *s, const char *kind,
+                            const unsigned char digest[STORE_DIGEST_LEN], int64_t request_id,
+                            int64_t subject_id, err_t *err);
+/* Requests whose index of this kind has this digest, newest first, at most
+ * max. */
+err_code store_blind_find(store_t *s, const char *kind,
+                          const unsigned char digest[STORE_DIGEST_LEN], size_t max,
+                          pool_t *pool, int64_t **request_ids, size_t *count, err_t *err);
+/* Deletes a request's index entries of one kind (NULL: every kind). */
+err_code store_blind_erase(store_t *s, int64_t request_id, const char *kind, err_t *err);
+
+/* ---- retention (P6) ---- */
+
+/* Requests holding fields of class dc that are due: with by_close, those
+ * closed at or before `before` (a reopened request is not closed); else
+ * those whose fields were collected at or before `before`. Requests and
+ * subjects under an active legal hold are left out. By request id, at most
+ * max. */
+err_code store_personal_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,
+                            pool_t *pool, int64_t **request_ids, size_t *count, err_t *err);
+/* Blobs of class dc created at or before `before` (or, with by_close, on
+ * requests closed then), without an active hold on their request or
+ * subject. By id, at most max. */
+err_code store_blob_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,
+                        pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err);
+
+typedef struct {
+    int64_t id;
+    int64_t request_id; /* 0 = none */
+    int64_t subject_id; /* 0 = none */
+    const char *reason;
+    const char *placed_by;
+    int64_t placed_at;
+    const char *released_by; /* NULL while active */
+    int64_t released_at;     /* 0 while active */
+} store_hold;
+
+/* Sets h->id. At least one of request_id and subject_id. */
+err_code store_hold_insert(store_t *s, store_hold *h, err_t *err);
+/* ERR_NOT_FOUND if there is no active hold with this id. */
+err_code store_hold_release(store_t *s, int64_t id, const char *released_by, int64_t now,
+                            err_t *err);
+/* Whether an active hold covers this request or this subject (either may
+ * be 0). */
+err_code store_hold_active(store_t *s, int64_t request_id, int64_t subject_id, bool *held,
+                           err_t *err);
+/* Holds by id; active_only leaves released ones out. */
+err_code store_hold_list(store_t *s, bool active_only, pool_t *pool, store_hold **out,
+                         size_t *count, err_t *err);
+
+/* ---- the audit log ---- */
+
+#define STORE_HASH_LEN 32
+#define STORE_SIG_LEN 64
+#define STORE_PUBKEY_LEN 32
+
+/* The tree's size and right edge (an opaque byte string audit.c encodes).
+ * A new store has size 0 and an empty frontier. */
+err_code store_audit_head(store_t *s, pool_t *pool, int64_t *size,
+                          const unsigned char **frontier, size_t *frontier_len, err_t *err);
+
+typedef struct {
+    int64_t seq;        /* 1, 2, ... */
+    int64_t at;
+    int64_t request_id; /* 0 = none */
+    int64_t subject_id; /* 0 = none */
+    const char *body;   /* canonical JSON */
+    size_t body_len;
+} store_audit_row;
+
+/* Appends one entry and sets the new head, in the caller's transaction.
+ * e->seq must be the head's size + 1 (ERR_CONFLICT otherwise). */
+err_code store_audit_append(store_t *s, const store_audit_row *e, const unsigned char *frontier,
+                            size_t frontier_len, err_t *err);
+/* Entries with seq > after_seq, by seq, at most max. */
+err_code store_audit_entries(store_t *s, int64_t after_seq, size_t max, pool_t *pool,
+                             store_audit_row **out, size_t *count, err_t *err);
+/* Entries naming one request, by seq. */
+err_code store_audit_for_request(store_t *s, int64_t request_id, pool_t *pool,
+                                 store_audit_row **out, size_t *count, err_t *err);
+
+/* A signed tree head. */
+typedef struct {
+    int64_t size;
+    int64_t at;
+    unsigned char root[STORE_HASH_LEN];
+    unsigned char public_key[STORE_PUBKEY_LEN];
+    unsigned char signature[STORE_SIG_LEN];
+} store_checkpoint;
+
+/* ERR_CONFLICT if a checkpoint of this size exists. */
+err_code store_checkpoint_insert(store_t *s, const store_checkpoint *cp, err_t *err);
+/* Every checkpoint, by size. */
+err_code store_checkpoint_list(store_t *s, pool_t *pool, store_checkpoint **out, size_t *count,
+                               err_t *err);
+/* The largest. ERR_NOT_FOUND if there is none. */
+err_code store_checkpoint_latest(store_t *s, store_checkpoint *out, err_t *err);
 
 #endif

@@ -14,7 +14,8 @@
 #include "store/store.h"
 
 /* One database connection. Each backend defines struct store_conn in its
- * own .c file; nobody else sees inside it. */
+ * own files (SQLite: sqlite_int.h, shared by sqlite.c and
+ * sqlite_privacy.c); nobody else sees inside it. */
 typedef struct store_conn store_conn;
 
 typedef struct {
@@ -61,6 +62,72 @@ typedef struct {
                                size_t page_size, pool_t *pool, sr_event **out, size_t *count,
                                err_t *err);
     err_code (*request_count)(store_conn *c, int64_t *count, err_t *err);
+
+    /* maintenance: outside any transaction */
+    err_code (*compact)(store_conn *c, err_t *err);
+    err_code (*backup)(store_conn *c, const char *path, err_t *err);
+
+    /* the privacy engine's storage */
+    err_code (*subject_insert)(store_conn *c, const char *kind, int64_t now, int64_t *id_out,
+                               err_t *err);
+    err_code (*subject_set_key)(store_conn *c, int64_t id, int key_version, int kek_version,
+                                const unsigned char *wrapped, size_t wrapped_len, err_t *err);
+    err_code (*subject_get)(store_conn *c, int64_t id, pool_t *pool, store_subject *out,
+                            err_t *err);
+    err_code (*subject_list_keyed)(store_conn *c, int64_t after_id, size_t max, pool_t *pool,
+                                   store_subject **out, size_t *count, err_t *err);
+    err_code (*subject_count_kek)(store_conn *c, int kek_version, int64_t *count, err_t *err);
+    err_code (*subject_erase)(store_conn *c, int64_t id, int64_t now, err_t *err);
+
+    err_code (*personal_insert)(store_conn *c, const store_personal *p, err_t *err);
+    err_code (*personal_list)(store_conn *c, int64_t request_id, pool_t *pool, store_personal **out,
+                              size_t *count, err_t *err);
+    err_code (*personal_erase)(store_conn *c, int64_t request_id, unsigned class_mask,
+                               size_t *erased, err_t *err);
+    err_code (*subject_usage)(store_conn *c, int64_t subject_id, int64_t *count, err_t *err);
+
+    err_code (*blob_insert)(store_conn *c, store_blob *b, err_t *err);
+    err_code (*blob_set_sealed)(store_conn *c, int64_t id, const unsigned char *sealed,
+                                size_t sealed_len, err_t *err);
+    err_code (*blob_get)(store_conn *c, int64_t id, pool_t *pool, store_blob *out, err_t *err);
+    err_code (*blob_list)(store_conn *c, int64_t request_id, pool_t *pool, store_blob **out,
+                          size_t *count, err_t *err);
+    err_code (*blob_erase)(store_conn *c, int64_t id, err_t *err);
+
+    err_code (*blind_insert)(store_conn *c, const char *kind,
+                             const unsigned char digest[STORE_DIGEST_LEN], int64_t request_id,
+                             int64_t subject_id, err_t *err);
+    err_code (*blind_find)(store_conn *c, const char *kind,
+                           const unsigned char digest[STORE_DIGEST_LEN], size_t max, pool_t *pool,
+                           int64_t **request_ids, size_t *count, err_t *err);
+    err_code (*blind_erase)(store_conn *c, int64_t request_id, const char *kind, err_t *err);
+
+    err_code (*personal_due)(store_conn *c, data_class dc, bool by_close, int64_t before,
+                             size_t max, pool_t *pool, int64_t **request_ids, size_t *count,
+                             err_t *err);
+    err_code (*blob_due)(store_conn *c, data_class dc, bool by_close, int64_t before, size_t max,
+                         pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err);
+
+    err_code (*hold_insert)(store_conn *c, store_hold *h, err_t *err);
+    err_code (*hold_release)(store_conn *c, int64_t id, const char *released_by, int64_t now,
+                             err_t *err);
+    err_code (*hold_active)(store_conn *c, int64_t request_id, int64_t subject_id, bool *held,
+                            err_t *err);
+    err_code (*hold_list)(store_conn *c, bool active_only, pool_t *pool, store_hold **out,
+                          size_t *count, err_t *err);
+
+    err_code (*audit_head)(store_conn *c, pool_t *pool, int64_t *size,
+                           const unsigned char **frontier, size_t *frontier_len, err_t *err);
+    err_code (*audit_append)(store_conn *c, const store_audit_row *e, const unsigned char *frontier,
+                             size_t frontier_len, err_t *err);
+    err_code (*audit_entries)(store_conn *c, int64_t after_seq, size_t max, pool_t *pool,
+                              store_audit_row **out, size_t *count, err_t *err);
+    err_code (*audit_for_request)(store_conn *c, int64_t request_id, pool_t *pool,
+                                  store_audit_row **out, size_t *count, err_t *err);
+    err_code (*checkpoint_insert)(store_conn *c, const store_checkpoint *cp, err_t *err);
+    err_code (*checkpoint_list)(store_conn *c, pool_t *pool, store_checkpoint **out, size_t *count,
+                                err_t *err);
+    err_code (*checkpoint_latest)(store_conn *c, store_checkpoint *out, err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

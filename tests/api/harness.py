@@ -19,6 +19,7 @@ durability test, the search oracle with generated history) make their own.
 Nothing here knows Open311: see o311.py for the documents and client.py for
 HTTP.
 """
+import json
 import os
 import re
 import shutil
@@ -80,7 +81,7 @@ class CliError(AssertionError):
 class Installation:
     """A data directory with a store, made by `civic311 init`."""
 
-    def __init__(self, name, demo=True):
+    def __init__(self, name, demo=True, init=True):
         root = os.path.join(session_dir(), name)
         os.mkdir(root)
         self.root = root
@@ -88,22 +89,67 @@ class Installation:
         self.name = name
         self.cli_log = os.path.join(root, "cli.log")
         _installations.append(self)
+        if not init:  # the caller fills self.data (a copy, a restored backup)
+            os.mkdir(self.data, 0o700)
+            return
         args = ["init", "--data", self.data]
         if demo:
             args.append("--demo")
         self._run(args)
 
+    def clone(self, name):
+        """A new installation whose data directory is a copy of this one's
+        (modes kept; stop the server first for a quiet copy)."""
+        other = Installation(name, init=False)
+        os.rmdir(other.data)
+        shutil.copytree(self.data, other.data)
+        return other
+
+    # ---- config.json ----
+
+    @property
+    def config_path(self):
+        return os.path.join(self.data, "config.json")
+
+    def config(self):
+        with open(self.config_path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def set_config(self, **changes):
+        """Rewrites config.json with top-level keys changed (a dict value
+        is merged one level deep, so privacy={"x": 1} keeps the rest)."""
+        cfg = self.config()
+        for k, v in changes.items():
+            if isinstance(v, dict) and isinstance(cfg.get(k), dict):
+                cfg[k].update(v)
+            else:
+                cfg[k] = v
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(cfg, f, indent=2)
+
+    @property
+    def keys_path(self):
+        kf = self.config().get("privacy", {}).get("keys_file", "keys/civic311.keys")
+        return kf if os.path.isabs(kf) else os.path.join(self.data, kf)
+
     # ---- the command line ----
 
-    def _run(self, args, check=True, timeout=120):
+    # Commands whose stdout is a secret or personal data by design: the CLI
+    # log keeps only their stderr (which must hold neither).
+    QUIET_STDOUT = ("apikey", "personal")
+
+    def _run(self, args, check=True, timeout=120, input=None):
         cmd = [BINARY] + list(args)
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           input=input if input is not None else b"",
                            env=child_env(), timeout=timeout)
         out = p.stdout.decode("utf-8", "replace")
         err = p.stderr.decode("utf-8", "replace")
         with open(self.cli_log, "a", encoding="utf-8") as f:
             f.write("$ civic311 %s\n[exit %d]\n%s%s\n" % (" ".join(args[:2]), p.returncode,
-                                                          out if args[0] != "apikey" else "",
+                                                          out if args[0] not in
+                                                          self.QUIET_STDOUT else "",
                                                           err))
         bad = sanitizer_lines(err)
         if bad:
@@ -114,13 +160,16 @@ class Installation:
                                                               out, err))
         return p.returncode, out, err
 
-    def cli(self, command, sub, *args, check=True):
-        """civic311 COMMAND SUB --data DIR ARGS... -> (exit code, stdout, stderr)."""
+    def cli(self, command, sub, *args, check=True, input=None):
+        """civic311 COMMAND SUB --data DIR ARGS... -> (exit code, stdout, stderr).
+        input: bytes (or str) for its stdin; otherwise stdin is empty."""
         argv = [command]
         if sub is not None:
             argv.append(sub)
         argv += ["--data", self.data] + [str(a) for a in args]
-        return self._run(argv, check=check)
+        if isinstance(input, str):
+            input = input.encode("utf-8")
+        return self._run(argv, check=check, input=input)
 
     def create_api_key(self, name="api tests"):
         _, out, _ = self.cli("apikey", "create", "--name", name)
@@ -163,14 +212,20 @@ class Installation:
         finally:
             con.close()
 
-    def table_counts(self):
+    # Written by the server on its own clock (a signed audit checkpoint
+    # every few seconds once the log grew), never by a request: left out of
+    # table_counts, whose callers prove a request changed nothing.
+    CLOCK_TABLES = ("audit_checkpoint",)
+
+    def table_counts(self, ignore=CLOCK_TABLES):
         """{table: row count} for every table the store has (sqlite_master,
-        so a table added by a later migration is counted too)."""
+        so a table added by a later migration is counted too), but those in
+        ignore."""
         con = self.db()
         try:
             names = [r[0] for r in con.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name") if r[0] not in ignore]
             return {n: con.execute('SELECT count(*) FROM "%s"' % n).fetchone()[0]
                     for n in names}
         finally:

@@ -10,14 +10,17 @@ restart:
   answers that were sent (GET requests?service_request_id=..., and the
   store for the answers and contact details);
 - every row of the request table is whole: one 'created' event, all its
-  answers, its personal fields, and it is one of the requests we sent (a
+  answers, its personal fields sealed under one person's key with one
+  'collect' audit entry, and it is one of the requests we sent (a
   request that was committed but whose 201 never arrived is fine, as long
   as it is whole);
-- the database passes SQLite's integrity and foreign-key checks.
+- the database passes SQLite's integrity and foreign-key checks;
+- at the end, `civic311 audit verify` passes: the audit log survived too.
 
 The figures (attempted, acknowledged, stored) are printed.
 """
 import http.client
+import json
 import random
 import threading
 import time
@@ -123,9 +126,17 @@ class Durability(unittest.TestCase):
                     "SELECT request_id, code, value FROM request_answer ORDER BY request_id, "
                     "position"):
                 answers.setdefault(rid, []).append((code, value))
-            for rid, field, value in con.execute(
-                    "SELECT request_id, field, value FROM request_personal"):
-                personal.setdefault(rid, {})[field] = value
+            subjects, collects = {}, {}
+            for rid, field, dclass, sid in con.execute(
+                    "SELECT request_id, field, data_class, subject_id FROM personal_field"):
+                personal.setdefault(rid, {})[field] = dclass
+                subjects.setdefault(rid, set()).add(sid)
+            keyed = {sid for (sid,) in con.execute(
+                "SELECT id FROM subject WHERE wrapped_key IS NOT NULL")}
+            for rid, body in con.execute("SELECT request_id, body FROM audit_entry "
+                                         "WHERE request_id IS NOT NULL"):
+                if json.loads(body)["action"] == "collect":
+                    collects[rid] = collects.get(rid, 0) + 1
             for rid, n in con.execute("SELECT request_id, count(*) FROM request_event "
                                       "WHERE kind = 'created' GROUP BY request_id"):
                 created[rid] = n
@@ -140,10 +151,21 @@ class Durability(unittest.TestCase):
             want = [(k[len("attribute["):].split("]")[0], v) for k, v in p["answers"]]
             got = answers.get(rid, [])
             self.assertEqual(sorted(got), sorted(want), "request %d: its answers" % rid)
-            self.assertEqual(personal.get(rid), {"first_name": p["first_name"],
-                                                 "email": p["email"]},
-                             "request %d: its contact details" % rid)
+            # Its contact details: sealed, under one person's key, collected once.
+            self.assertEqual(personal.get(rid), {"first_name": "contact", "email": "contact"},
+                             "request %d: its sealed contact details" % rid)
+            self.assertEqual(len(subjects[rid]), 1, "request %d: one subject" % rid)
+            self.assertTrue(subjects[rid] <= keyed, "request %d: its subject has a key" % rid)
+            self.assertEqual(collects.get(rid), 1, "request %d: one collect entry" % rid)
             stored[str(rid)] = desc
+        # ... and they open to what was sent (a few, through the gatekeeper).
+        for rid in random.sample(sorted(stored), min(2, len(stored))):
+            _, out, _ = self.inst.cli("personal", "show", "--request", rid, "--role",
+                                      "privacy_officer", "--actor", "durability-check",
+                                      "--purpose", "required_by_law")
+            p = attempts[stored[rid]]
+            self.assertEqual(json.loads(out)["fields"], {"first_name": p["first_name"],
+                                                         "email": p["email"]}, rid)
         for rid, desc in acked.items():
             self.assertEqual(stored.get(rid), desc, "acknowledged %s is another request" % rid)
         return len(rows)
@@ -174,6 +196,10 @@ class Durability(unittest.TestCase):
         server = self.inst.start_server(threads=4)
         stored = self.verify(server, attempts, acked)
         server.stop()  # and one clean shutdown: exit 0, no sanitizer report
+        # The audit log came through every crash whole (P8).
+        code, out, err = self.inst.cli("audit", "verify", check=False)
+        self.assertEqual(code, 0, out + err)
+        self.assertRegex(out + err, r"(?m)^audit log OK")
         print("\n    durability: %d SIGKILL rounds, %d attempted, %d acknowledged "
               "(per round %s), %d stored (%d committed without a 201), 0 lost" % (
                   rounds, len(attempts), len(acked), per_round, stored, stored - len(acked)),

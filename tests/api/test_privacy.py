@@ -1,15 +1,17 @@
 """
 Privacy (P1, P2, P8): what a resident gives for contact (first_name,
-last_name, email, phone, device_id, account_id) is kept, tagged with its data
-class, and never shown again by the public API: not in the request, not in
-a search, not in updates, not in a token, not in an error. The server's log
-never holds it either, and the access log names routes, never paths or
-query strings.
+last_name, email, phone, device_id, account_id) is kept sealed (one
+encrypted row per field, tagged with its data class: see
+test_privacy_engine.py for the rest of the privacy engine), and never shown
+again by the public API: not in the request, not in a search, not in
+updates, not in a token, not in an error. The server's log never holds it
+either, and the access log names routes, never paths or query strings.
 
 The personal values are canaries: unique strings that must not appear where
 they should not. run.py also sweeps every server log for every canary the
 whole suite made, at the end of the run.
 """
+import json
 import re
 import secrets
 
@@ -46,29 +48,53 @@ class Privacy(ApiTest):
         for m in marks(p):
             self.assertNotIn(m.encode(), text, "%s leaked %r: %s" % (where, m, resp.describe()))
 
-    def test_contact_details_are_kept_with_their_data_class(self):
-        """(the premise) the store holds each personal field once, tagged contact/device/account"""
+    def test_contact_details_are_sealed_with_their_data_class(self):
+        """(the premise) each personal field is one sealed row tagged contact/device/account, never plaintext"""
         p = person()
         code = self.cat.pick("realtime", "singlevaluelist", required=True)
         rid = self.create(code, extra=list(p.items()))
-        rows = dict(((f, (c, v)) for f, c, v in self.inst.query(
-            "SELECT field, data_class, value FROM request_personal WHERE request_id = ?",
-            (int(rid),))))
+        rows = self.inst.query(
+            "SELECT field, data_class, subject_id, key_version, sealed FROM personal_field "
+            "WHERE request_id = ?", (int(rid),))
         want = {"first_name": "contact", "last_name": "contact", "email": "contact",
                 "phone": "contact", "device_id": "device", "account_id": "account"}
-        self.assertEqual({f: c for f, (c, v) in rows.items()}, want)
-        self.assertEqual({f: v for f, (c, v) in rows.items()}, p)
-        # ... and nowhere else in the store.
+        self.assertEqual({f: c for f, c, _, _, _ in rows}, want)
+        subjects = {s for _, _, s, _, _ in rows}
+        self.assertEqual(len(subjects), 1, "one person, one subject: %s" % subjects)
+        for f, _, _, kv, sealed in rows:
+            self.assertIsInstance(sealed, bytes, "%s is stored as bytes" % f)
+            # nonce (24) + ciphertext + tag (16): XChaCha20-Poly1305
+            self.assertEqual(len(sealed), len(p[f].encode()) + 40, "%s: sealed length" % f)
+            self.assertNotIn(p[f].encode(), sealed, "%s in plaintext" % f)
+            self.assertGreaterEqual(kv, 1)
+        (sid,) = subjects
+        (wrapped, kek, erased), = self.inst.query(
+            "SELECT wrapped_key, kek_version, erased_at FROM subject WHERE id = ?", (sid,))
+        self.assertIsInstance(wrapped, bytes)
+        self.assertEqual(len(wrapped), 32 + 40, "a wrapped 256-bit data key")
+        self.assertIsNotNone(kek)
+        self.assertIsNone(erased)
+        self.assertEqual(sorted(k for (k,) in self.inst.query(
+            "SELECT kind FROM blind_index WHERE request_id = ?", (int(rid),))),
+            ["email", "phone"], "blind indexes for the two lookups")
+        # ... and no value in plaintext anywhere in the store, sealed rows included.
         con = self.inst.db()
         try:
             for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-                if table == "request_personal":
-                    continue
                 for row in con.execute('SELECT * FROM "%s"' % table):
+                    blob = b"".join(v if isinstance(v, bytes) else str(v).encode()
+                                    for v in row)
                     for m in marks(p):
-                        self.assertNotIn(m, repr(row), "personal data in table %s" % table)
+                        self.assertNotIn(m.encode(), blob, "%r in plaintext in table %s" %
+                                         (m, table))
         finally:
             con.close()
+        # One "collect" entry for it in the audit log, naming fields, never values.
+        bodies = [b for (b,) in self.inst.query(
+            "SELECT body FROM audit_entry WHERE request_id = ?", (int(rid),))]
+        collect = [json.loads(b) for b in bodies if json.loads(b)["action"] == "collect"]
+        self.assertEqual(len(collect), 1, bodies)
+        self.assertEqual(set(collect[0]["fields"].split(",")), set(want))
 
     def test_no_public_response_shows_contact_details(self):
         """request, searches, extensions, updates: none shows a personal value"""

@@ -5,8 +5,9 @@
  * store_request_search with the reference srq_matches().
  *
  * The test opens the database file with SQLite directly where the store
- * deliberately offers no way: to see that personal data was written (the
- * store never reads it back) and to EXPLAIN the search SQL.
+ * deliberately offers no way: to see that no personal data was written
+ * (the privacy engine seals it; tests/unit/test_store_privacy.c covers its
+ * storage) and to EXPLAIN the search SQL.
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -19,74 +20,7 @@
 #include "store/sqlite.h"
 #include "store/store.h"
 #include "testlib.h"
-
-/* ---- fixtures ---- */
-
-typedef struct {
-    char dir[64];
-    char path[128];
-    store_t *s;
-} fixture;
-
-static void fx_remove_files(fixture *fx)
-{
-    const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
-    char p[160];
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(fx->dir);
-}
-
-/* A fresh, migrated store in its own temp directory. */
-static bool fx_open(fixture *fx)
-{
-    err_t err = {0};
-    memset(fx, 0, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/civic-store-XXXXXX");
-    if (mkdtemp(fx->dir) == NULL)
-        return false;
-    snprintf(fx->path, sizeof fx->path, "%s/civic311.db", fx->dir);
-    store_options opt = {.url = fx->path, .sync = false};
-    if (store_open(&opt, &fx->s, &err) != ERR_OK || store_migrate(fx->s, &err) != ERR_OK) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        store_close(fx->s);
-        fx_remove_files(fx);
-        return false;
-    }
-    return true;
-}
-
-static void fx_close(fixture *fx)
-{
-    store_close(fx->s);
-    fx->s = NULL;
-    fx_remove_files(fx);
-}
-
-/* A raw SQLite connection to the fixture's file, for what the store does
- * not offer on purpose. */
-static sqlite3 *raw_open(const fixture *fx)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
-}
-
-/* The first column of the first row of sql, as an integer; -1 on error. */
-static long long raw_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+#include "storefx.h"
 
 /* ---- a small catalog ---- */
 
@@ -103,97 +37,27 @@ static attribute POTHOLE_ATTRS[] = {
 static const char *const CODES[] = {"pothole", "graffiti", "light", "tree"};
 #define NCODES 4
 
-static catalog *make_catalog(void)
-{
-    err_t err;
-    catalog *c = catalog_new();
-    if (c == NULL)
-        return NULL;
-    agency dot = {"DOT", "Department of Transportation"};
-    agency dsny = {"DSNY", "Department of Sanitation"};
-    service pothole = {"pothole", "Pothole", "A hole in the road", SERVICE_REALTIME, "road,hole",
-                       "Streets", "DOT",     "Thank you",          7 * 86400,        POTHOLE_ATTRS,
-                       4};
-    service graffiti = {"graffiti", "Graffiti", NULL, SERVICE_BATCH, NULL, NULL,
-                        "DSNY",     NULL,       0,    NULL,          0};
-    service light = {"light", "Street light", NULL, SERVICE_REALTIME, NULL, "Streets", NULL, NULL,
-                     86400,   NULL,           0};
-    service tree = {"tree", "Tree", NULL, SERVICE_BLACKBOX, NULL, NULL, NULL, NULL, 0, NULL, 0};
-    if (catalog_add_agency(c, &dot, &err) != ERR_OK ||
-        catalog_add_agency(c, &dsny, &err) != ERR_OK ||
-        catalog_add_service(c, &pothole, &err) != ERR_OK ||
-        catalog_add_service(c, &graffiti, &err) != ERR_OK ||
-        catalog_add_service(c, &light, &err) != ERR_OK ||
-        catalog_add_service(c, &tree, &err) != ERR_OK) {
-        catalog_free(c);
-        return NULL;
-    }
-    return c;
-}
-
-static bool put_catalog(store_t *s, const catalog *c)
-{
-    err_t err;
-    if (store_begin(s, &err) != ERR_OK)
-        return false;
-    if (store_catalog_put(s, c, &err) != ERR_OK || store_commit(s, &err) != ERR_OK) {
-        fprintf(stderr, "put_catalog: %s\n", err.msg);
-        store_rollback(s);
-        return false;
-    }
-    return true;
-}
+static const agency CATALOG_AGENCIES[] = {{"DOT", "Department of Transportation"},
+                                          {"DSNY", "Department of Sanitation"}};
+static const service CATALOG_SERVICES[] = {
+    {"pothole", "Pothole", "A hole in the road", SERVICE_REALTIME, "road,hole", "Streets", "DOT",
+     "Thank you", 7 * 86400, POTHOLE_ATTRS, 4},
+    {"graffiti", "Graffiti", NULL, SERVICE_BATCH, NULL, NULL, "DSNY", NULL, 0, NULL, 0},
+    {"light", "Street light", NULL, SERVICE_REALTIME, NULL, "Streets", NULL, NULL, 86400, NULL, 0},
+    {"tree", "Tree", NULL, SERVICE_BLACKBOX, NULL, NULL, NULL, NULL, 0, NULL, 0},
+};
 
 /* A fixture with the catalog in it. */
-static bool fx_open_with_catalog(fixture *fx)
+static bool fx_open_with_catalog(storefx *fx)
 {
-    if (!fx_open(fx))
+    if (!storefx_open(fx))
         return false;
-    catalog *c = make_catalog();
-    bool ok = c != NULL && put_catalog(fx->s, c);
-    catalog_free(c);
+    size_t na = sizeof CATALOG_AGENCIES / sizeof CATALOG_AGENCIES[0];
+    size_t ns = sizeof CATALOG_SERVICES / sizeof CATALOG_SERVICES[0];
+    bool ok = storefx_put_services(fx->s, CATALOG_AGENCIES, na, CATALOG_SERVICES, ns);
     if (!ok)
-        fx_close(fx);
+        storefx_close(fx);
     return ok;
-}
-
-static service_request mk_request(const char *code, int64_t at)
-{
-    service_request sr;
-    memset(&sr, 0, sizeof sr);
-    sr.service_code = code;
-    sr.status = SR_OPEN;
-    sr.requested_at = at;
-    sr.updated_at = at;
-    sr.channel = SR_CHANNEL_API;
-    return sr;
-}
-
-/* Inserts sr in a transaction of its own. */
-static err_code insert1(store_t *s, service_request *sr, err_t *err)
-{
-    err_code rc = store_begin(s, err);
-    if (rc != ERR_OK)
-        return rc;
-    rc = store_request_insert(s, sr, err);
-    if (rc == ERR_OK)
-        rc = store_commit(s, err);
-    if (rc != ERR_OK)
-        store_rollback(s);
-    return rc;
-}
-
-static err_code append1(store_t *s, sr_event *ev, err_t *err)
-{
-    err_code rc = store_begin(s, err);
-    if (rc != ERR_OK)
-        return rc;
-    rc = store_event_append(s, ev, err);
-    if (rc == ERR_OK)
-        rc = store_commit(s, err);
-    if (rc != ERR_OK)
-        store_rollback(s);
-    return rc;
 }
 
 /* ---- opening and migrations ---- */
@@ -216,8 +80,8 @@ static void test_urls(void)
     CHECK_INT(store_open(&opt, &s, &err), ERR_INVALID);
     CHECK(s == NULL);
 
-    fixture fx;
-    REQUIRE(fx_open(&fx));
+    storefx fx;
+    REQUIRE(storefx_open(&fx));
     char url[160];
     snprintf(url, sizeof url, "sqlite:%s", fx.path);
     opt.url = url;
@@ -226,16 +90,15 @@ static void test_urls(void)
     CHECK_INT(store_schema_version(s, &version, &err), ERR_OK);
     CHECK_INT(version, schema_latest());
     store_close(s);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 static void test_migrate_idempotent(void)
 {
     err_t err = {0};
-    char dir[] = "/tmp/civic-store-XXXXXX", path[96];
-    REQUIRE(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/civic311.db", dir);
-    store_options opt = {.url = path, .sync = true};
+    storefx fx;
+    REQUIRE(storefx_dir(&fx));
+    store_options opt = {.url = fx.path, .sync = true};
     store_t *s = NULL;
     REQUIRE(store_open(&opt, &s, &err) == ERR_OK);
 
@@ -252,7 +115,7 @@ static void test_migrate_idempotent(void)
 
     /* A reader connection sees the version and cannot migrate. */
     store_t *ro = NULL;
-    store_options ro_opt = {.url = path, .read_only = true};
+    store_options ro_opt = {.url = fx.path, .read_only = true};
     REQUIRE(store_open(&ro_opt, &ro, &err) == ERR_OK);
     CHECK_INT(store_schema_version(ro, &version, &err), ERR_OK);
     CHECK_INT(version, schema_latest());
@@ -261,10 +124,7 @@ static void test_migrate_idempotent(void)
     store_close(s);
 
     /* One row per migration; the file is in WAL mode. */
-    fixture fx = {0};
-    snprintf(fx.dir, sizeof fx.dir, "%s", dir);
-    snprintf(fx.path, sizeof fx.path, "%s", path);
-    sqlite3 *db = raw_open(&fx);
+    sqlite3 *db = raw_open(fx.path);
     REQUIRE(db != NULL);
     CHECK_INT(raw_int(db, "SELECT COUNT(*) FROM schema_version"),
               (long long)SCHEMA_MIGRATION_COUNT);
@@ -275,21 +135,20 @@ static void test_migrate_idempotent(void)
     sqlite3_finalize(st);
 
     /* A database from a newer build is refused, not downgraded. */
-    CHECK(sqlite3_exec(db, "INSERT INTO schema_version VALUES (999, 0)", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(raw_exec(db, "INSERT INTO schema_version VALUES (999, 0)"));
     sqlite3_close(db);
     REQUIRE(store_open(&opt, &s, &err) == ERR_OK);
     CHECK_INT(store_migrate(s, &err), ERR_CONFLICT);
     store_close(s);
-    fx_remove_files(&fx);
+    storefx_close(&fx);
 }
 
 static void test_transactions(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
-    service_request sr = mk_request("pothole", 1000);
+    service_request sr = storefx_request("pothole", 1000);
     /* Writes need the caller's transaction. */
     CHECK_INT(store_request_insert(fx.s, &sr, &err), ERR_INTERNAL);
     CHECK_INT(store_savepoint(fx.s, &err), ERR_INTERNAL);
@@ -298,11 +157,11 @@ static void test_transactions(void)
     REQUIRE(store_begin(fx.s, &err) == ERR_OK);
     CHECK_INT(store_request_insert(fx.s, &sr, &err), ERR_OK);
     CHECK_INT(store_savepoint(fx.s, &err), ERR_OK);
-    service_request sr2 = mk_request("pothole", 1001);
+    service_request sr2 = storefx_request("pothole", 1001);
     CHECK_INT(store_request_insert(fx.s, &sr2, &err), ERR_OK);
     store_rollback_to(fx.s);
     CHECK_INT(store_savepoint(fx.s, &err), ERR_OK);
-    service_request sr3 = mk_request("light", 1002);
+    service_request sr3 = storefx_request("light", 1002);
     CHECK_INT(store_request_insert(fx.s, &sr3, &err), ERR_OK);
     CHECK_INT(store_release(fx.s, &err), ERR_OK);
     CHECK_INT(store_commit(fx.s, &err), ERR_OK);
@@ -312,13 +171,13 @@ static void test_transactions(void)
 
     /* A rolled-back transaction leaves nothing. */
     REQUIRE(store_begin(fx.s, &err) == ERR_OK);
-    service_request sr4 = mk_request("light", 1003);
+    service_request sr4 = storefx_request("light", 1003);
     CHECK_INT(store_request_insert(fx.s, &sr4, &err), ERR_OK);
     store_rollback(fx.s);
     store_rollback(fx.s); /* twice is harmless */
     CHECK_INT(store_request_count(fx.s, &n, &err), ERR_OK);
     CHECK_INT(n, 2);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- catalog ---- */
@@ -358,7 +217,7 @@ static void check_pothole(const service *p)
 
 static void test_catalog_roundtrip(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     catalog *c = NULL;
@@ -391,8 +250,8 @@ static void test_catalog_roundtrip(void)
     CHECK(catalog_add_agency(upd, &dot, &err) == ERR_OK);
     CHECK(catalog_add_service(upd, &bench, &err) == ERR_OK);
     CHECK(catalog_add_service(upd, &graffiti, &err) == ERR_OK);
-    CHECK(put_catalog(fx.s, upd));
-    CHECK(put_catalog(fx.s, upd)); /* idempotent */
+    CHECK(storefx_put_catalog(fx.s, upd));
+    CHECK(storefx_put_catalog(fx.s, upd)); /* idempotent */
     catalog_free(upd);
 
     REQUIRE(store_catalog_load(fx.s, &c, &err) == ERR_OK);
@@ -416,21 +275,21 @@ static void test_catalog_roundtrip(void)
     graffiti.attrs = NULL;
     graffiti.nattrs = 0;
     CHECK(catalog_add_service(upd, &graffiti, &err) == ERR_OK);
-    CHECK(put_catalog(fx.s, upd));
+    CHECK(storefx_put_catalog(fx.s, upd));
     catalog_free(upd);
     REQUIRE(store_catalog_load(fx.s, &c, &err) == ERR_OK);
     CHECK_INT(catalog_find_service(c, "graffiti")->nattrs, 0);
     catalog_free(c);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- api keys ---- */
 
 static void test_apikeys(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
-    REQUIRE(fx_open(&fx));
+    REQUIRE(storefx_open(&fx));
     unsigned char h1[STORE_KEY_HASH_LEN], h2[STORE_KEY_HASH_LEN], h3[STORE_KEY_HASH_LEN];
     memset(h1, 0x11, sizeof h1);
     memset(h2, 0x22, sizeof h2);
@@ -451,15 +310,15 @@ static void test_apikeys(void)
     CHECK_INT(store_apikey_find(fx.s, h3, &found, &err), ERR_NOT_FOUND);
 
     /* A revoked key is not found. */
-    sqlite3 *db = raw_open(&fx);
+    sqlite3 *db = raw_open(fx.path);
     REQUIRE(db != NULL);
     char sql[96];
     snprintf(sql, sizeof sql, "UPDATE api_key SET revoked_at = 200 WHERE id = %lld",
              (long long)id2);
-    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(raw_exec(db, sql));
     sqlite3_close(db);
     CHECK_INT(store_apikey_find(fx.s, h2, &found, &err), ERR_NOT_FOUND);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- requests ---- */
@@ -470,7 +329,7 @@ static const char *SIZE_ANSWER[] = {"large"};
 static service_request full_request(int64_t api_key_id)
 {
     static sr_answer answers[] = {{"size", SIZE_ANSWER, 1}, {"where", WHERE_ANSWER, 2}};
-    service_request sr = mk_request("pothole", 1700000000);
+    service_request sr = storefx_request("pothole", 1700000000);
     sr.agency_code = "DOT";
     sr.service_notice = "Thank you";
     sr.updated_at = 1700000005;
@@ -523,35 +382,34 @@ static void check_full(const service_request *got, const service_request *want)
         CHECK(sr_reporter_get(&got->reporter, &SR_PERSONAL_FIELDS[i]) == NULL);
 }
 
-static void check_personal_rows(const fixture *fx, int64_t id)
+/* store_request_insert keeps none of the reporter's fields (the privacy
+ * engine seals and stores them itself): no sealed row appears, the old
+ * plaintext table is gone, and no value is anywhere in the file or its
+ * WAL. */
+static void check_no_personal_data(const storefx *fx, const service_request *sr)
 {
-    sqlite3 *db = raw_open(fx);
+    sqlite3 *db = raw_open(fx->path);
     REQUIRE(db != NULL);
-    sqlite3_stmt *st = NULL;
-    REQUIRE(sqlite3_prepare_v2(db,
-                               "SELECT field, data_class, value FROM request_personal "
-                               "WHERE request_id = ?1 ORDER BY field",
-                               -1, &st, NULL) == SQLITE_OK);
-    sqlite3_bind_int64(st, 1, id);
-    const char *want[][3] = {{"account_id", "account", "acct-9"},
-                             {"device_id", "device", "dev-1"},
-                             {"email", "contact", "ada@example.org"},
-                             {"first_name", "contact", "Ada"}};
-    size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 4) {
-        CHECK_STR((const char *)sqlite3_column_text(st, 0), want[n][0]);
-        CHECK_STR((const char *)sqlite3_column_text(st, 1), want[n][1]);
-        CHECK_STR((const char *)sqlite3_column_text(st, 2), want[n][2]);
-        n++;
-    }
-    CHECK_INT(n, 4); /* last_name and phone were not given: no rows */
-    sqlite3_finalize(st);
+    CHECK_INT(raw_int(db, "SELECT COUNT(*) FROM personal_field"), 0);
+    CHECK_INT(raw_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'request_personal'"), 0);
     sqlite3_close(db);
+    size_t given = 0;
+    for (size_t i = 0; i < SR_PERSONAL_FIELD_COUNT; i++) {
+        const char *value = sr_reporter_get(&sr->reporter, &SR_PERSONAL_FIELDS[i]);
+        if (value == NULL)
+            continue;
+        given++;
+        CHECK(!file_contains_str(fx->path, value));
+        CHECK(!file_contains_str(fx->wal, value));
+    }
+    CHECK_INT(given, 4);
+    /* The check can fail: a value the store does keep is found. */
+    CHECK(file_contains_str(fx->wal, sr->address) || file_contains_str(fx->path, sr->address));
 }
 
 static void test_request_roundtrip(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     unsigned char h[STORE_KEY_HASH_LEN] = {1, 2, 3};
@@ -559,7 +417,7 @@ static void test_request_roundtrip(void)
     REQUIRE(store_apikey_insert(fx.s, "client", h, 1, &key, &err) == ERR_OK);
 
     service_request sr = full_request(key);
-    REQUIRE(insert1(fx.s, &sr, &err) == ERR_OK);
+    REQUIRE(storefx_insert(fx.s, &sr, &err) == ERR_OK);
     CHECK(sr.id > 0);
 
     pool_t *pool = pool_new();
@@ -567,7 +425,7 @@ static void test_request_roundtrip(void)
     service_request got;
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
     check_full(&got, &sr);
-    check_personal_rows(&fx, sr.id);
+    check_no_personal_data(&fx, &sr);
 
     sr_answer *answers = NULL;
     size_t n = 0;
@@ -593,8 +451,8 @@ static void test_request_roundtrip(void)
     CHECK_STR(ev[0].actor, actor);
 
     /* Without an api key: "system"; without answers: an empty list. */
-    service_request plain = mk_request("light", 1700000100);
-    REQUIRE(insert1(fx.s, &plain, &err) == ERR_OK);
+    service_request plain = storefx_request("light", 1700000100);
+    REQUIRE(storefx_insert(fx.s, &plain, &err) == ERR_OK);
     CHECK_INT(store_events_list(fx.s, plain.id, false, pool, &ev, &n, &err), ERR_OK);
     REQUIRE(n == 1);
     CHECK_STR(ev[0].actor, "system");
@@ -610,12 +468,12 @@ static void test_request_roundtrip(void)
     CHECK_INT(store_request_count(fx.s, &count, &err), ERR_OK);
     CHECK_INT(count, 2);
     pool_free(pool);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 static void test_bad_inputs(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     pool_t *pool = pool_new();
@@ -639,29 +497,29 @@ static void test_bad_inputs(void)
                    .kind = SR_EV_STATUS,
                    .status = SR_IN_PROGRESS,
                    .actor = "staff:1"};
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_NOT_FOUND);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_NOT_FOUND);
     ev.kind = SR_EV_CREATED;
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_INVALID);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_INVALID);
     ev.kind = SR_EV_STATUS;
     ev.actor = NULL;
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_INVALID);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_INVALID);
 
     /* Unknown service (a foreign key), an unknown api key, bad enums. */
-    service_request sr = mk_request("no-such-service", 10);
-    CHECK_INT(insert1(fx.s, &sr, &err), ERR_INVALID);
+    service_request sr = storefx_request("no-such-service", 10);
+    CHECK_INT(storefx_insert(fx.s, &sr, &err), ERR_INVALID);
     CHECK(strstr(err.msg, "no-such-service") == NULL);
-    sr = mk_request("pothole", 10);
+    sr = storefx_request("pothole", 10);
     sr.api_key_id = 77;
-    CHECK_INT(insert1(fx.s, &sr, &err), ERR_INVALID);
-    sr = mk_request("pothole", 10);
+    CHECK_INT(storefx_insert(fx.s, &sr, &err), ERR_INVALID);
+    sr = storefx_request("pothole", 10);
     sr.status = (sr_status)42;
-    CHECK_INT(insert1(fx.s, &sr, &err), ERR_INVALID);
-    sr = mk_request("pothole", 10);
+    CHECK_INT(storefx_insert(fx.s, &sr, &err), ERR_INVALID);
+    sr = storefx_request("pothole", 10);
     sr.has_location = true;
     sr.lat = 91.0;
-    CHECK_INT(insert1(fx.s, &sr, &err), ERR_INVALID);
-    sr = mk_request(NULL, 10);
-    CHECK_INT(insert1(fx.s, &sr, &err), ERR_INVALID);
+    CHECK_INT(storefx_insert(fx.s, &sr, &err), ERR_INVALID);
+    sr = storefx_request(NULL, 10);
+    CHECK_INT(storefx_insert(fx.s, &sr, &err), ERR_INVALID);
 
     /* Queries out of bounds. */
     sr_query q;
@@ -692,30 +550,30 @@ static void test_bad_inputs(void)
     CHECK_INT(store_request_count(fx.s, &count, &err), ERR_OK);
     CHECK_INT(count, 0);
     pool_free(pool);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- batch tokens ---- */
 
 static void test_tokens_and_batch(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     pool_t *pool = pool_new();
     REQUIRE(pool != NULL);
     const char *tokens[] = {"tok-a", "tok-b", "tok-c"};
     for (int i = 0; i < 3; i++) {
-        service_request sr = mk_request("graffiti", 5000 + i);
+        service_request sr = storefx_request("graffiti", 5000 + i);
         sr.token = tokens[i];
-        REQUIRE(insert1(fx.s, &sr, &err) == ERR_OK);
+        REQUIRE(storefx_insert(fx.s, &sr, &err) == ERR_OK);
         CHECK_INT(sr.id, 0); /* pending: no id yet */
     }
-    service_request dup = mk_request("graffiti", 6000);
+    service_request dup = storefx_request("graffiti", 6000);
     dup.token = "tok-a";
-    CHECK_INT(insert1(fx.s, &dup, &err), ERR_CONFLICT);
-    service_request visible = mk_request("pothole", 5500);
-    REQUIRE(insert1(fx.s, &visible, &err) == ERR_OK);
+    CHECK_INT(storefx_insert(fx.s, &dup, &err), ERR_CONFLICT);
+    service_request visible = storefx_request("pothole", 5500);
+    REQUIRE(storefx_insert(fx.s, &visible, &err) == ERR_OK);
 
     int64_t id = -1, count = -1;
     CHECK_INT(store_token_find(fx.s, "tok-a", &id, &err), ERR_OK);
@@ -760,7 +618,7 @@ static void test_tokens_and_batch(void)
     CHECK_INT(store_token_find(fx.s, "tok-c", &idc, &err), ERR_OK);
     CHECK(idc > idb);
     pool_free(pool);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- events ---- */
@@ -781,17 +639,17 @@ static sr_event status_event(int64_t id, int64_t at, sr_status st, sr_resolution
 
 static void test_events_and_status(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     pool_t *pool = pool_new();
     REQUIRE(pool != NULL);
-    service_request sr = mk_request("pothole", 1000);
-    REQUIRE(insert1(fx.s, &sr, &err) == ERR_OK);
+    service_request sr = storefx_request("pothole", 1000);
+    REQUIRE(storefx_insert(fx.s, &sr, &err) == ERR_OK);
     service_request got;
 
     sr_event ev = status_event(sr.id, 2000, SR_IN_PROGRESS, SR_RES_NONE, "Crew sent", true);
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_OK);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_OK);
     int64_t first_update = ev.id;
     CHECK(first_update > 0);
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
@@ -809,7 +667,7 @@ static void test_events_and_status(void)
                      .note = "internal: caller was rude",
                      .public_note = false,
                      .actor = "staff:7"};
-    CHECK_INT(append1(fx.s, &note, &err), ERR_OK);
+    CHECK_INT(storefx_append(fx.s, &note, &err), ERR_OK);
     CHECK_INT(note.status, SR_IN_PROGRESS);
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
     CHECK_INT(got.status, SR_IN_PROGRESS);
@@ -817,7 +675,7 @@ static void test_events_and_status(void)
     CHECK_INT(got.updated_at, 2500);
 
     ev = status_event(sr.id, 3000, SR_CLOSED, SR_RES_FIXED, "Filled", true);
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_OK);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_OK);
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
     CHECK_INT(got.status, SR_CLOSED);
     CHECK_INT(got.resolution, SR_RES_FIXED);
@@ -827,7 +685,7 @@ static void test_events_and_status(void)
     /* Closed again (a new resolution): closed_at keeps the first close.
      * An event dated before the last update does not move updated_at back. */
     ev = status_event(sr.id, 2900, SR_CLOSED, SR_RES_DUPLICATE, NULL, true);
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_OK);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_OK);
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
     CHECK_INT(got.resolution, SR_RES_DUPLICATE);
     CHECK_INT(got.closed_at, 3000);
@@ -835,7 +693,7 @@ static void test_events_and_status(void)
     CHECK_STR(got.status_notes, "Filled");
 
     ev = status_event(sr.id, 4000, SR_REOPENED, SR_RES_NONE, NULL, false);
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_OK);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_OK);
     CHECK_INT(store_request_get(fx.s, sr.id, pool, &got, &err), ERR_OK);
     CHECK_INT(got.status, SR_REOPENED);
     CHECK_INT(got.closed_at, 0);
@@ -878,10 +736,10 @@ static void test_events_and_status(void)
     CHECK_INT(n, 0);
 
     /* Events of a pending request stay hidden, and it cannot change. */
-    service_request pend = mk_request("graffiti", 1500);
+    service_request pend = storefx_request("graffiti", 1500);
     pend.token = "tok-p";
-    REQUIRE(insert1(fx.s, &pend, &err) == ERR_OK);
-    sqlite3 *db = raw_open(&fx);
+    REQUIRE(storefx_insert(fx.s, &pend, &err) == ERR_OK);
+    sqlite3 *db = raw_open(fx.path);
     REQUIRE(db != NULL);
     int64_t pend_id = raw_int(db, "SELECT id FROM request WHERE token = 'tok-p'");
     sqlite3_close(db);
@@ -890,10 +748,10 @@ static void test_events_and_status(void)
     sr_answer *answers;
     CHECK_INT(store_request_answers(fx.s, pend_id, pool, &answers, &n, &err), ERR_NOT_FOUND);
     ev = status_event(pend_id, 5000, SR_CLOSED, SR_RES_FIXED, NULL, true);
-    CHECK_INT(append1(fx.s, &ev, &err), ERR_NOT_FOUND);
+    CHECK_INT(storefx_append(fx.s, &ev, &err), ERR_NOT_FOUND);
     CHECK_INT(store_request_get(fx.s, pend_id, pool, &got, &err), ERR_NOT_FOUND);
     pool_free(pool);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- searches ---- */
@@ -927,7 +785,7 @@ static const char *const AGENCIES[] = {"DOT", "DSNY", NULL};
 
 static service_request random_request(void)
 {
-    service_request sr = mk_request(CODES[rnd(NCODES)], BASE_T + (int64_t)rnd(60) * 3600);
+    service_request sr = storefx_request(CODES[rnd(NCODES)], BASE_T + (int64_t)rnd(60) * 3600);
     sr.updated_at = sr.requested_at + (int64_t)rnd(100) * 1800;
     sr.status = (sr_status)rnd(SR_STATUS_COUNT);
     sr.resolution = sr.status == SR_CLOSED ? SR_RES_FIXED : SR_RES_NONE;
@@ -1065,7 +923,7 @@ static bool insert_random_data(store_t *s, service_request *all, int64_t *ids, s
 
 static void test_search_random(void)
 {
-    fixture fx;
+    storefx fx;
     err_t err;
     REQUIRE(fx_open_with_catalog(&fx));
     static service_request all[NREQ];
@@ -1105,7 +963,7 @@ static void test_search_random(void)
     }
     CHECK(nonempty > NQUERIES / 3); /* the queries do select something */
     free(want);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 /* ---- query plans ---- */
@@ -1157,9 +1015,9 @@ static void check_plan(sqlite3 *db, const char *shape, const sr_query *q, bool o
 
 static void test_query_plans(void)
 {
-    fixture fx;
-    REQUIRE(fx_open(&fx));
-    sqlite3 *db = raw_open(&fx);
+    storefx fx;
+    REQUIRE(storefx_open(&fx));
+    sqlite3 *db = raw_open(fx.path);
     REQUIRE(db != NULL);
     REQUIRE(sqlite3_create_function(db, STORE_SQLITE_DISTANCE_FN, 4, SQLITE_UTF8, NULL,
                                     plan_distance, NULL, NULL) == SQLITE_OK);
@@ -1209,7 +1067,7 @@ static void test_query_plans(void)
     q.nids = 5;
     check_plan(db, "ids", &q, false);
     sqlite3_close(db);
-    fx_close(&fx);
+    storefx_close(&fx);
 }
 
 TEST_MAIN(TEST(test_urls), TEST(test_migrate_idempotent), TEST(test_transactions),

@@ -1,0 +1,398 @@
+/*
+ * gate.c - the gatekeeper (see gate.h): the access policy as one table,
+ * and the three ways personal data leaves the vault (a request's fields,
+ * a file, a blind-index lookup), each decided by that table and recorded
+ * in the audit log in the caller's transaction.
+ */
+#include "privacy/gate.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "privacy/audit.h"
+#include "privacy/seal.h"
+#include "privacy/vault.h"
+#include "util/buf.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const ROLE_NAMES[] = {"resident",        "agent",           "agency_staff",
+                                         "supervisor",      "privacy_officer", "records_officer",
+                                         "admin"};
+static const char *const PURPOSE_NAMES[] = {"address_request", "city_business", "emergency",
+                                            "required_by_law"};
+static const char *const RELATION_NAMES[] = {"own", "routed", "other"};
+
+_Static_assert(COUNT(ROLE_NAMES) == GATE_ROLE_COUNT, "a role without a name");
+_Static_assert(COUNT(PURPOSE_NAMES) == GATE_PURPOSE_COUNT, "a purpose without a name");
+_Static_assert(COUNT(RELATION_NAMES) == GATE_REL_COUNT, "a relation without a name");
+
+static bool parse_in(const char *const *names, size_t n, const char *s, unsigned *out)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (strcmp(names[i], s) == 0) {
+            *out = (unsigned)i;
+            return true;
+        }
+    return false;
+}
+
+const char *gate_role_name(gate_role r)
+{
+    return (unsigned)r < GATE_ROLE_COUNT ? ROLE_NAMES[r] : "?";
+}
+
+bool gate_role_parse(const char *s, gate_role *out)
+{
+    unsigned v;
+    if (!parse_in(ROLE_NAMES, COUNT(ROLE_NAMES), s, &v))
+        return false;
+    *out = (gate_role)v;
+    return true;
+}
+
+const char *gate_purpose_name(gate_purpose p)
+{
+    return (unsigned)p < GATE_PURPOSE_COUNT ? PURPOSE_NAMES[p] : "?";
+}
+
+bool gate_purpose_parse(const char *s, gate_purpose *out)
+{
+    unsigned v;
+    if (!parse_in(PURPOSE_NAMES, COUNT(PURPOSE_NAMES), s, &v))
+        return false;
+    *out = (gate_purpose)v;
+    return true;
+}
+
+const char *gate_relation_name(gate_relation r)
+{
+    return (unsigned)r < GATE_REL_COUNT ? RELATION_NAMES[r] : "?";
+}
+
+/*
+ * The policy (P3). For each role: which relationships to a request it
+ * may act on at all, and per purpose the data classes it may read.
+ * Need-to-know, role by role:
+ *   resident        their own requests only; everything held about them
+ *                   (P7), to follow their request up
+ *   agent           any caller's request: contact details, photos and
+ *                   the call recording to address it or in an emergency
+ *   agency staff    only requests routed to their agency: contact and
+ *                   photos to do the work, contact in an emergency
+ *   supervisor      any request: as an agent, also for city business
+ *                   (quality review of recordings)
+ *   privacy officer any request, every class, only as required by law
+ *                   (access requests, investigations): device data (P2)
+ *                   is never read for anything else
+ *   records officer any request, as required by law (court orders,
+ *                   through the disclosure register)
+ *   admin           runs the system and never needs personal data
+ */
+#define REL(r) (1u << (unsigned)(r))
+#define REL_ANY (REL(GATE_REL_OWN) | REL(GATE_REL_ROUTED) | REL(GATE_REL_OTHER))
+#define C(dc) DC_BIT(dc)
+
+typedef struct {
+    unsigned relations;
+    unsigned classes[GATE_PURPOSE_COUNT];
+} gate_rule;
+
+static const gate_rule POLICY[GATE_ROLE_COUNT] = {
+    [GATE_RESIDENT] = {REL(GATE_REL_OWN), {[GATE_PURPOSE_ADDRESS_REQUEST] = DC_ALL}},
+    [GATE_AGENT] = {REL_ANY,
+                    {[GATE_PURPOSE_ADDRESS_REQUEST] = C(DC_CONTACT) | C(DC_MEDIA) | C(DC_RECORDING),
+                     [GATE_PURPOSE_CITY_BUSINESS] = C(DC_CONTACT),
+                     [GATE_PURPOSE_EMERGENCY] = C(DC_CONTACT) | C(DC_MEDIA) | C(DC_RECORDING)}},
+    [GATE_AGENCY_STAFF] = {REL(GATE_REL_ROUTED),
+                           {[GATE_PURPOSE_ADDRESS_REQUEST] = C(DC_CONTACT) | C(DC_MEDIA),
+                            [GATE_PURPOSE_CITY_BUSINESS] = C(DC_CONTACT) | C(DC_MEDIA),
+                            [GATE_PURPOSE_EMERGENCY] = C(DC_CONTACT)}},
+    [GATE_SUPERVISOR] =
+        {REL_ANY,
+         {[GATE_PURPOSE_ADDRESS_REQUEST] = C(DC_CONTACT) | C(DC_MEDIA) | C(DC_RECORDING),
+          [GATE_PURPOSE_CITY_BUSINESS] = C(DC_CONTACT) | C(DC_MEDIA) | C(DC_RECORDING),
+          [GATE_PURPOSE_EMERGENCY] = C(DC_CONTACT) | C(DC_MEDIA) | C(DC_RECORDING)}},
+    [GATE_PRIVACY_OFFICER] = {REL_ANY, {[GATE_PURPOSE_REQUIRED_BY_LAW] = DC_ALL}},
+    [GATE_RECORDS_OFFICER] = {REL_ANY,
+                              {[GATE_PURPOSE_REQUIRED_BY_LAW] = C(DC_CONTACT) | C(DC_ACCOUNT) |
+                                                                C(DC_MEDIA) | C(DC_RECORDING)}},
+    [GATE_ADMIN] = {0, {0}},
+};
+
+bool gate_allows(gate_role role, gate_purpose purpose, data_class dc, gate_relation rel)
+{
+    if ((unsigned)role >= GATE_ROLE_COUNT || (unsigned)purpose >= GATE_PURPOSE_COUNT ||
+        (unsigned)dc >= DC_COUNT || (unsigned)rel >= GATE_REL_COUNT)
+        return false;
+    const gate_rule *r = &POLICY[role];
+    return (r->relations & REL(rel)) != 0 && (r->classes[purpose] & C(dc)) != 0;
+}
+
+/* How the actor stands to a request routed to agency_code whose personal
+ * data is sealed under subject_id (0 = none). */
+static gate_relation relation_of(const gate_actor *a, const char *agency_code,
+                                 int64_t subject_id)
+{
+    if (a->role == GATE_RESIDENT)
+        return a->subject_id != 0 && a->subject_id == subject_id ? GATE_REL_OWN : GATE_REL_OTHER;
+    for (size_t i = 0; agency_code != NULL && i < a->nagencies; i++)
+        if (a->agencies[i] != NULL && strcmp(a->agencies[i], agency_code) == 0)
+            return GATE_REL_ROUTED;
+    return GATE_REL_OTHER;
+}
+
+static void class_names(buf_t *b, unsigned mask)
+{
+    for (unsigned dc = 0; dc < DC_COUNT; dc++)
+        if (mask & DC_BIT(dc)) {
+            if (b->len > 0)
+                buf_putc(b, ',');
+            buf_puts(b, sr_data_class_name((data_class)dc));
+        }
+}
+
+static bool valid_actor(const gate_actor *a)
+{
+    return a != NULL && (unsigned)a->role < GATE_ROLE_COUNT && a->actor != NULL &&
+           *a->actor != '\0';
+}
+
+static audit_entry entry_for(const gate_actor *a, gate_purpose p, audit_action action,
+                             int64_t now)
+{
+    audit_entry e = audit_entry_init(now, action, a->actor);
+    e.role = gate_role_name(a->role);
+    e.purpose = gate_purpose_name(p);
+    return e;
+}
+
+/* Checks every class of mask; on refusal records it and fails. */
+static err_code decide(store_t *s, const gate_actor *a, gate_purpose p, unsigned mask,
+                       gate_relation rel, int64_t request_id, int64_t subject_id, int64_t now,
+                       err_t *err)
+{
+    unsigned refused = 0;
+    for (unsigned dc = 0; dc < DC_COUNT; dc++)
+        if ((mask & DC_BIT(dc)) && !gate_allows(a->role, p, (data_class)dc, rel))
+            refused |= DC_BIT(dc);
+    if (refused == 0)
+        return ERR_OK;
+    buf_t names = BUF_INIT;
+    class_names(&names, refused);
+    char reason[AUDIT_TEXT_MAX];
+    snprintf(reason, sizeof reason, "policy: %s may not read %s data for %s on %s requests",
+             gate_role_name(a->role), names.data != NULL ? names.data : "?",
+             gate_purpose_name(p), gate_relation_name(rel));
+    audit_entry e = entry_for(a, p, AUDIT_REFUSE, now);
+    e.subject_id = subject_id;
+    e.request_id = request_id;
+    e.fields = names.data;
+    e.reason = reason;
+    err_code rc = buf_failed(&names) ? err_set(err, ERR_NOMEM, "out of memory")
+                                     : audit_append(s, &e, NULL, err);
+    buf_free(&names);
+    if (rc != ERR_OK)
+        return rc;
+    return err_set(err, ERR_FORBIDDEN, "refused: %s", reason);
+}
+
+/* A request without personal fields either never had any or had them
+ * erased; the audit log's erasure receipts tell which, and whose. */
+static err_code erased_before(store_t *s, int64_t request_id, pool_t *pool, gate_view *out,
+                              err_t *err)
+{
+    store_audit_row *rows;
+    size_t n = 0;
+    err_code rc = store_audit_for_request(s, request_id, pool, &rows, &n, err);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        audit_entry e;
+        int64_t seq;
+        if (audit_entry_decode(rows[i].body, rows[i].body_len, pool, &e, &seq, err) != ERR_OK)
+            return err_set(err, ERR_INTERNAL, "audit entry %lld does not decode: run "
+                                              "`civic311 audit verify`",
+                           (long long)rows[i].seq);
+        if (e.action == AUDIT_ERASE && e.count > 0) {
+            out->erased = true;
+            out->subject_id = e.subject_id;
+        }
+    }
+    return rc;
+}
+
+err_code gate_read_request(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
+                           int64_t request_id, unsigned class_mask, int64_t now, pool_t *pool,
+                           gate_view *out, err_t *err)
+{
+    if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT || class_mask == 0 ||
+        (class_mask & ~DC_ALL) != 0)
+        return err_set(err, ERR_INVALID, "a read names an actor, a purpose and data classes");
+    memset(out, 0, sizeof *out);
+    out->request_id = request_id;
+
+    service_request sr;
+    store_personal *rows = NULL;
+    size_t n = 0;
+    err_code rc = store_request_get(s, request_id, pool, &sr, err);
+    if (rc == ERR_OK)
+        rc = store_personal_list(s, request_id, pool, &rows, &n, err);
+    if (rc != ERR_OK)
+        return rc;
+    int64_t subject_id = n > 0 ? rows[0].subject_id : 0;
+    out->subject_id = subject_id;
+    if (n == 0 && (rc = erased_before(s, request_id, pool, out, err)) != ERR_OK)
+        return rc;
+    gate_relation rel = relation_of(a, sr.agency_code, subject_id);
+    if ((rc = decide(s, a, p, class_mask, rel, request_id, subject_id, now, err)) != ERR_OK)
+        return rc;
+
+    buf_t fields = BUF_INIT;
+    unsigned char key[SEAL_KEY_LEN];
+    int key_version = 0;
+    int64_t shown = 0; /* fields returned */
+    bool have_key = false;
+    for (size_t i = 0; i < n && rc == ERR_OK; i++) {
+        const store_personal *row = &rows[i];
+        if ((class_mask & DC_BIT(row->dclass)) == 0)
+            continue;
+        const sr_personal_field *f = NULL;
+        for (size_t j = 0; j < SR_PERSONAL_FIELD_COUNT; j++)
+            if (strcmp(SR_PERSONAL_FIELDS[j].name, row->field) == 0)
+                f = &SR_PERSONAL_FIELDS[j];
+        if (f == NULL || row->subject_id != subject_id || row->sealed_len < SEAL_OVERHEAD) {
+            rc = err_set(err, ERR_INTERNAL, "request %lld holds a personal field we do not know",
+                         (long long)request_id);
+            break;
+        }
+        if (!have_key) {
+            rc = vault_subject_key(s, k, subject_id, key, &key_version, err);
+            if (rc == ERR_CONFLICT) { /* erased: nothing to show, and that is the answer */
+                out->erased = true;
+                rc = ERR_OK;
+                break;
+            }
+            if (rc != ERR_OK)
+                break;
+            have_key = true;
+        }
+        char ad[SEAL_AD_MAX];
+        seal_ad_field(ad, request_id, row->field, subject_id, row->key_version);
+        size_t len = 0;
+        unsigned char *plain = pool_alloc(pool, row->sealed_len - SEAL_OVERHEAD + 1);
+        if (plain == NULL) {
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (!seal_decrypt(key, ad, row->sealed, row->sealed_len, plain, &len)) {
+            rc = err_set(err, ERR_INTERNAL,
+                         "a sealed field of request %lld does not open: it was altered or moved",
+                         (long long)request_id);
+            break;
+        }
+        plain[len] = '\0';
+        sr_reporter_set(&out->reporter, f, (const char *)plain);
+        out->classes |= DC_BIT(row->dclass);
+        shown++;
+        if (fields.len > 0)
+            buf_putc(&fields, ',');
+        buf_puts(&fields, row->field);
+    }
+    if (have_key)
+        sodium_memzero(key, sizeof key);
+    if (rc == ERR_OK && buf_failed(&fields))
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+    if (rc == ERR_OK) {
+        audit_entry e = entry_for(a, p, AUDIT_READ, now);
+        e.subject_id = subject_id;
+        e.request_id = request_id;
+        e.fields = fields.data != NULL ? fields.data : "";
+        e.count = shown;
+        if (out->erased)
+            e.reason = "erased";
+        rc = audit_append(s, &e, NULL, err);
+    }
+    buf_free(&fields);
+    if (rc != ERR_OK)
+        memset(&out->reporter, 0, sizeof out->reporter);
+    return rc;
+}
+
+err_code gate_read_blob(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
+                        int64_t blob_id, int64_t now, pool_t *pool, const unsigned char **data,
+                        size_t *len, const char **content_type, err_t *err)
+{
+    if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT)
+        return err_set(err, ERR_INVALID, "a read names an actor and a purpose");
+    store_blob b;
+    service_request sr;
+    memset(&sr, 0, sizeof sr);
+    err_code rc = store_blob_get(s, blob_id, pool, &b, err);
+    if (rc == ERR_OK && b.request_id != 0)
+        rc = store_request_get(s, b.request_id, pool, &sr, err);
+    if (rc != ERR_OK)
+        return rc;
+    gate_relation rel = relation_of(a, sr.agency_code, b.subject_id);
+    if ((rc = decide(s, a, p, DC_BIT(b.dclass), rel, b.request_id, b.subject_id, now, err)) !=
+        ERR_OK)
+        return rc;
+    if (b.sealed_len < SEAL_OVERHEAD)
+        return err_set(err, ERR_INTERNAL, "file %lld is not sealed", (long long)blob_id);
+    unsigned char key[SEAL_KEY_LEN];
+    int key_version;
+    if ((rc = vault_subject_key(s, k, b.subject_id, key, &key_version, err)) != ERR_OK)
+        return rc;
+    unsigned char *plain = pool_alloc(pool, b.sealed_len - SEAL_OVERHEAD + 1);
+    char ad[SEAL_AD_MAX];
+    seal_ad_blob(ad, b.id, b.subject_id, b.key_version);
+    size_t plen = 0;
+    if (plain == NULL)
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+    else if (!seal_decrypt(key, ad, b.sealed, b.sealed_len, plain, &plen))
+        rc = err_set(err, ERR_INTERNAL, "file %lld does not open: it was altered or moved",
+                     (long long)blob_id);
+    sodium_memzero(key, sizeof key);
+    if (rc != ERR_OK)
+        return rc;
+    audit_entry e = entry_for(a, p, AUDIT_READ, now);
+    e.subject_id = b.subject_id;
+    e.request_id = b.request_id;
+    e.fields = sr_data_class_name(b.dclass);
+    e.count = 1;
+    if ((rc = audit_append(s, &e, NULL, err)) != ERR_OK)
+        return rc;
+    *data = plain;
+    *len = plen;
+    *content_type = b.content_type;
+    return ERR_OK;
+}
+
+err_code gate_find_requests(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
+                            const char *kind, const char *value, size_t max, int64_t now,
+                            pool_t *pool, int64_t **request_ids, size_t *count, err_t *err)
+{
+    if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT || kind == NULL || value == NULL)
+        return err_set(err, ERR_INVALID, "a lookup names an actor, a purpose and a value");
+    bool email = strcmp(kind, "email") == 0;
+    if (!email && strcmp(kind, "phone") != 0)
+        return err_set(err, ERR_INVALID, "lookups are by email or phone");
+    err_code rc = decide(s, a, p, DC_BIT(DC_CONTACT), GATE_REL_OTHER, 0, 0, now, err);
+    if (rc != ERR_OK)
+        return rc;
+    char norm[320];
+    bool ok = email ? seal_normalize_email(value, norm, sizeof norm)
+                    : seal_normalize_phone(value, norm, sizeof norm);
+    if (!ok)
+        return err_set(err, ERR_INVALID, email ? "that is not an email address we can look up"
+                                               : "that is not a phone number we can look up");
+    unsigned char digest[SEAL_DIGEST_LEN];
+    seal_blind_digest(keyring_blind_key_borrow(k), kind, norm, digest);
+    sodium_memzero(norm, sizeof norm);
+    if ((rc = store_blind_find(s, kind, digest, max, pool, request_ids, count, err)) != ERR_OK)
+        return rc;
+    audit_entry e = entry_for(a, p, AUDIT_LOOKUP, now);
+    e.fields = kind;
+    e.count = (int64_t)*count;
+    return audit_append(s, &e, NULL, err);
+}
