@@ -896,6 +896,45 @@ static size_t vf_feed_checkpoints(verifier *v, const store_checkpoint *cps, size
     return i;
 }
 
+/* ---- reading the log: what verifying and exporting share ---- */
+
+/* The log's checkpoints, in size order, and its stored head. */
+typedef struct {
+    store_checkpoint *cps;
+    size_t ncps;
+    int64_t head_size;
+    const unsigned char *head_bytes;
+    size_t head_len;
+} log_meta;
+
+/* Reads the checkpoints and the head into pool, in the caller's read
+ * transaction, so that they and the entries read next are one snapshot. */
+static err_code log_meta_read(store_t *s, pool_t *pool, log_meta *m, err_t *err)
+{
+    memset(m, 0, sizeof *m);
+    err_code rc = store_checkpoint_list(s, pool, &m->cps, &m->ncps, err);
+    if (rc == ERR_OK)
+        rc = store_audit_head(s, pool, &m->head_size, &m->head_bytes, &m->head_len, err);
+    return rc;
+}
+
+/* The next page of entries, those after *after, in a pool of its own
+ * (*page, the caller's to free whatever the result); *after moves to the
+ * last one read. Fewer than AUDIT_PAGE rows means the log has ended. */
+static err_code log_page(store_t *s, int64_t *after, pool_t **page, store_audit_row **rows,
+                         size_t *n, err_t *err)
+{
+    *rows = NULL;
+    *n = 0;
+    *page = pool_new();
+    if (*page == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    err_code rc = store_audit_entries(s, *after, AUDIT_PAGE, *page, rows, n, err);
+    if (rc == ERR_OK && *n > 0)
+        *after = (*rows)[*n - 1].seq;
+    return rc;
+}
+
 static void report_error(audit_report *rep, const err_t *err)
 {
     rep->ok = false;
@@ -924,44 +963,34 @@ err_code audit_verify_store(store_t *s, const unsigned char pk[STORE_PUBKEY_LEN]
         return rc;
     }
 
-    store_checkpoint *cps = NULL;
-    size_t ncps = 0, next_cp = 0;
-    int64_t head_size = 0;
-    const unsigned char *head_bytes = NULL;
-    size_t head_len = 0;
-    if ((rc = store_checkpoint_list(s, meta, &cps, &ncps, err)) != ERR_OK ||
-        (rc = store_audit_head(s, meta, &head_size, &head_bytes, &head_len, err)) != ERR_OK)
+    log_meta m;
+    size_t next_cp = 0;
+    if ((rc = log_meta_read(s, meta, &m, err)) != ERR_OK)
         goto done;
 
-    next_cp = vf_feed_checkpoints(&v, cps, ncps, next_cp);
+    next_cp = vf_feed_checkpoints(&v, m.cps, m.ncps, next_cp);
     int64_t after = 0;
     while (!v.failed) {
-        pool_t *page = pool_new();
-        if (page == NULL) {
-            rc = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        store_audit_row *rows = NULL;
-        size_t n = 0;
-        rc = store_audit_entries(s, after, AUDIT_PAGE, page, &rows, &n, err);
+        pool_t *page;
+        store_audit_row *rows;
+        size_t n;
+        rc = log_page(s, &after, &page, &rows, &n, err);
         for (size_t i = 0; rc == ERR_OK && i < n && !v.failed; i++) {
             rc = vf_entry(&v, rows[i].body, rows[i].body_len, &rows[i], page, err);
-            next_cp = vf_feed_checkpoints(&v, cps, ncps, next_cp);
+            next_cp = vf_feed_checkpoints(&v, m.cps, m.ncps, next_cp);
         }
-        if (rc == ERR_OK && n > 0)
-            after = rows[n - 1].seq;
         pool_free(page);
         if (rc != ERR_OK || n < AUDIT_PAGE)
             break;
     }
-    if (rc == ERR_OK && !v.failed && next_cp < ncps)
+    if (rc == ERR_OK && !v.failed && next_cp < m.ncps)
         vf_fail(&v, 0,
                 "the log ends at %" PRId64 " but a checkpoint covers %" PRId64
                 ": entries were removed",
-                v.f.size, cps[ncps - 1].size);
+                v.f.size, m.cps[m.ncps - 1].size);
     if (rc == ERR_OK) {
         audit_frontier head;
-        bool head_ok = head_frontier(head_size, head_bytes, head_len, &head);
+        bool head_ok = head_frontier(m.head_size, m.head_bytes, m.head_len, &head);
         vf_finish(&v, head_ok ? &head : NULL, head_ok);
     }
 done:
@@ -1011,53 +1040,43 @@ err_code audit_export(store_t *s, FILE *out, err_t *err)
         return rc;
     }
     buf_t b = BUF_INIT;
-    store_checkpoint *cps = NULL;
-    size_t ncps = 0, next_cp = 0;
-    int64_t head_size = 0;
-    const unsigned char *head_bytes = NULL;
-    size_t head_len = 0;
-    if ((rc = store_checkpoint_list(s, meta, &cps, &ncps, err)) != ERR_OK ||
-        (rc = store_audit_head(s, meta, &head_size, &head_bytes, &head_len, err)) != ERR_OK)
+    log_meta m;
+    size_t next_cp = 0;
+    if ((rc = log_meta_read(s, meta, &m, err)) != ERR_OK)
         goto done;
 
     /* The export copies the store as it is, damage included: rows where
      * they are, every checkpoint after the row that completes its size (or
      * as near as the rows allow), so verifying the export finds whatever
      * verifying the store would. */
-    export_header(&b, head_size, (int64_t)ncps);
+    export_header(&b, m.head_size, (int64_t)m.ncps);
     buf_putc(&b, '\n');
     if ((rc = write_buf(out, &b, err)) != ERR_OK)
         goto done;
     int64_t after = 0;
     for (;;) {
-        pool_t *page = pool_new();
-        if (page == NULL) {
-            rc = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        store_audit_row *rows = NULL;
-        size_t n = 0;
-        rc = store_audit_entries(s, after, AUDIT_PAGE, page, &rows, &n, err);
+        pool_t *page;
+        store_audit_row *rows;
+        size_t n;
+        rc = log_page(s, &after, &page, &rows, &n, err);
         for (size_t i = 0; rc == ERR_OK && i < n; i++) {
-            while (next_cp < ncps && cps[next_cp].size < rows[i].seq)
-                export_checkpoint(&b, &cps[next_cp++]);
+            while (next_cp < m.ncps && m.cps[next_cp].size < rows[i].seq)
+                export_checkpoint(&b, &m.cps[next_cp++]);
             buf_append(&b, rows[i].body, rows[i].body_len);
             buf_putc(&b, '\n');
-            while (next_cp < ncps && cps[next_cp].size == rows[i].seq)
-                export_checkpoint(&b, &cps[next_cp++]);
+            while (next_cp < m.ncps && m.cps[next_cp].size == rows[i].seq)
+                export_checkpoint(&b, &m.cps[next_cp++]);
         }
         if (rc == ERR_OK)
             rc = write_buf(out, &b, err);
-        if (rc == ERR_OK && n > 0)
-            after = rows[n - 1].seq;
         pool_free(page);
         if (rc != ERR_OK || n < AUDIT_PAGE)
             break;
     }
     if (rc != ERR_OK)
         goto done;
-    while (next_cp < ncps)
-        export_checkpoint(&b, &cps[next_cp++]);
+    while (next_cp < m.ncps)
+        export_checkpoint(&b, &m.cps[next_cp++]);
     if ((rc = write_buf(out, &b, err)) != ERR_OK)
         goto done;
     if (fflush(out) != 0 || ferror(out))

@@ -1,7 +1,8 @@
 /*
  * sqlite_int.h - what the SQLite backend's two files share: the connection
  * (struct store_conn), running a cached statement, binding its parameters
- * and reading its rows.
+ * and reading its rows: the one row of a lookup, a count, every row in
+ * turn or all of them into a list.
  *
  * Internal to the backend: only sqlite.c and sqlite_privacy.c include it,
  * and with it sqlite3.h. They are the only files that see a SQLite type;
@@ -267,15 +268,16 @@ static inline void bind_limit(stmt *s, size_t max)
 
 /* Reads a result row column by column, in order. Strings are copied into
  * pool, or point into the row (valid until the next step) when pool is
- * NULL. Failures stick: out of memory, or a stored name core does not
- * know (a newer build wrote it, or the file was edited by hand). */
+ * NULL. Failures stick: out of memory, a stored name core does not know,
+ * or a value of the wrong size (a newer build wrote it, or the file was
+ * edited by hand), which rd_done then reports. */
 typedef struct {
     sqlite3_stmt *st;
     pool_t *pool;
     int col;
     bool oom;
     bool unknown;
-    bool malformed; /* a value of the wrong size (rd_fixed) */
+    bool malformed;
 } row;
 
 static inline row row_start(sqlite3_stmt *st, pool_t *pool)
