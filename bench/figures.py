@@ -15,12 +15,20 @@ END = "<!-- bench/run figures: end -->"
 
 HEAD = """# Civic311 benchmarks
 
-`make bench` (or `bench/run [get|post|search|all]`) measures the three
-figures of the performance issue on loopback with wrk and rewrites the
-section between the markers below. wrk runs on the same 2 cores as the
-server, and the machine is shared, so read the ratios, not the absolute
-figures; each side's figure is the median of its runs, and the two sides
-of a ratio are measured in turn in the same run.
+Benchmark commands, all on loopback with wrk; the first two rewrite their
+own section of this file, between its markers:
+
+- `make bench` (= `bench/run [get|post|search|all]`, about 6 minutes): the
+  three figures of the performance issue.
+- `bench/privacy` (about 6 minutes): the cost of the privacy engine
+  (issue 3), against the foundation built from git in the same run.
+- `bench/httplibs/run` (about 7 minutes): the HTTP library comparison, in
+  [bench/httplibs/RESULTS.md](../bench/httplibs/RESULTS.md).
+
+wrk runs on the same 2 cores as the server, and the machine is shared, so
+read the ratios, not the absolute figures; each side's figure is the median
+of its runs, and the two sides of a ratio are measured in turn in the same
+run.
 
 """
 
@@ -111,23 +119,35 @@ def render(d, command):
     return "\n".join(out)
 
 
-def main():
-    d, doc, command = sys.argv[1], sys.argv[2], sys.argv[3]
-    section = render(d, command)
+def replace_section(doc, begin, end, section, after=None):
+    """Puts section (which starts with begin and ends with end) into the
+    file doc in place of what lies between those two marker lines. Where
+    the markers are missing, the section goes right after the line after
+    (another section's end marker) if given and present, else at the end;
+    a missing file starts with HEAD. Written through a temporary file."""
     try:
         text = open(doc).read()
     except OSError:
-        text = HEAD + BEGIN + "\n" + END + "\n"
-    if BEGIN in text and END in text:
-        a = text.index(BEGIN)
-        b = text.index(END) + len(END)
+        text = HEAD
+    if begin in text and end in text:
+        a = text.index(begin)
+        b = text.index(end) + len(end)
         text = text[:a] + section + text[b:]
+    elif after and after in text:
+        b = text.index(after) + len(after)
+        text = text[:b] + "\n\n" + section + text[b:]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     tmp = doc + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, doc)
+
+
+def main():
+    d, doc, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    section = render(d, command)
+    replace_section(doc, BEGIN, END, section)
     print(section)
 
 

@@ -1,16 +1,21 @@
--- wrk script for `bench/run post`: POSTs valid Open311 service requests.
+-- wrk script for `bench/run post` and `bench/privacy`: POSTs valid Open311
+-- service requests.
 --   wrk -t2 -c64 -d10s -s bench/post.lua \
---       http://127.0.0.1:PORT/open311/v2/requests.json -- FORMFILE
+--       http://127.0.0.1:PORT/open311/v2/requests.json -- FORMFILE [TAG]
 -- FORMFILE holds an application/x-www-form-urlencoded body (api_key,
 -- service_code, lat, long and any required attribute[...]) without a
 -- description: each request gets its own description (thread and count), so
--- no two requests are the same report. Counts the answers by status and
--- reports them (s201 ...) in the WRKJSON line of report.lua.
+-- no two requests are the same report. With TAG (letters and digits), each
+-- request also carries a reporter: first_name, last_name, email, phone and
+-- device_id, all different from one request to the next (the email and
+-- device id also carry TAG, so runs do not repeat them), as the privacy
+-- engine's blind indexes would see real reporters. Counts the answers by
+-- status and reports them (s201 ...) in the WRKJSON line of report.lua.
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "report.lua")
 
 local threads = {}
-local form, n = "", 0
+local form, tag, n = "", nil, 0
 local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
 
 function setup(thread)
@@ -22,14 +27,26 @@ function init(args)
    local f = assert(io.open(assert(args[1], "FORMFILE missing"), "rb"))
    form = f:read("*a"):gsub("%s+$", "")
    f:close()
+   tag = args[2]
+   assert(tag == nil or tag:match("^%w+$"), "TAG: letters and digits only")
    s201, s2xx, s4xx, s5xx, sother = 0, 0, 0, 0, 0
+end
+
+-- The reporter of request n of this thread, form-encoded: the phone is a
+-- valid NANP number (area code from the thread, line from n).
+local function reporter()
+   return string.format("&first_name=Alex%d&last_name=Rivera-%s%d" ..
+                        "&email=alex.rivera.%s.%d.%d%%40example.org" ..
+                        "&phone=%%2B1+%03d+%03d+%04d&device_id=bench-%s-%d-%d",
+                        n, tag, tid, tag, tid, n,
+                        200 + tid, 200 + math.floor(n / 10000) % 800, n % 10000, tag, tid, n)
 end
 
 function request()
    n = n + 1
    return wrk.format("POST", nil, headers,
                      form .. "&description=Benchmark+report+" .. tid .. "-" .. n ..
-                        "%3A+streetlight+out+at+the+corner")
+                        "%3A+streetlight+out+at+the+corner" .. (tag and reporter() or ""))
 end
 
 function response(status, hdrs, body)

@@ -272,6 +272,14 @@ static err_code sq_configure(store_conn *c, bool sync, err_t *err)
      * store_compact then moves the zeroed pages out of the WAL. */
     if (ec == ERR_OK)
         ec = exec_sql(c, "PRAGMA secure_delete = ON", "secure_delete", err);
+    /* Statement and savepoint journals (the group-commit writer opens a
+     * savepoint per job) go to memory, not to temporary files: SQLite
+     * would otherwise copy every page a job changes into a deleted file
+     * under /var/tmp, which costs a write call per page and leaves copies
+     * of sealed pages outside the data directory, where store_compact
+     * never reaches them. A journal holds at most one job's pages. */
+    if (ec == ERR_OK)
+        ec = exec_sql(c, "PRAGMA temp_store = MEMORY", "temp_store", err);
     /* WAL is a property of the file: the writer sets it once, readers
      * (who could not) just find it. */
     if (ec == ERR_OK && !c->read_only)
