@@ -177,8 +177,8 @@ POST_FUNCS = [
     ("store_subject_insert", "a subject row for the reporter"),
     ("seal_wrap_key", "a new data key, wrapped under the KEK"),
     ("store_subject_set_key", "the wrapped key stored"),
-    ("seal_encrypt", "XChaCha20-Poly1305 of each field"),
-    ("store_personal_insert", "one sealed row per field"),
+    ("seal_encrypt", "XChaCha20-Poly1305 of each class's record (and the key)"),
+    ("store_personal_insert", "one sealed row per data class"),
     ("seal_blind_digest", "keyed BLAKE2b of email and phone"),
     ("store_blind_insert", "one blind-index row each"),
     ("audit_append", "the COLLECT audit entry (Merkle frontier update)"),
@@ -189,9 +189,9 @@ POST_FUNCS = [
 # The functions of one gatekeeper read (callgrind, inclusive).
 GATE_FUNCS = [
     ("store_request_get", "the request row (what the public GET reads)"),
-    ("store_personal_list", "the sealed rows"),
+    ("store_personal_list", "the sealed rows (one per class)"),
     ("vault_subject_key", "the subject's wrapped key, unwrapped"),
-    ("seal_decrypt", "XChaCha20-Poly1305 of each field"),
+    ("seal_decrypt", "XChaCha20-Poly1305 of the class's record"),
     ("audit_append", "the READ audit entry"),
     ("store_begin", "BEGIN IMMEDIATE"),
     ("store_commit", "the commit"),

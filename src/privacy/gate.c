@@ -222,6 +222,62 @@ static err_code erased_before(store_t *s, int64_t request_id, pool_t *pool, gate
     return rc;
 }
 
+/* Opens one sealed record of a request into r: the pairs inside must be
+ * exactly the fields its row names, each a field of the row's class, so a
+ * record that was altered, moved, or relabelled opens to nothing. Adds the
+ * names to fields and their number to *shown. The values stay in pool. */
+static err_code open_record(const unsigned char key[SEAL_KEY_LEN], int64_t request_id,
+                            const store_personal *row, pool_t *pool, sr_reporter *r, buf_t *fields,
+                            int64_t *shown, err_t *err)
+{
+    char ad[SEAL_AD_MAX];
+    seal_ad_field(ad, request_id, sr_data_class_name(row->dclass), row->subject_id,
+                  row->key_version);
+    size_t len = 0;
+    unsigned char *plain = pool_alloc(pool, row->sealed_len - SEAL_OVERHEAD + 1);
+    if (plain == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    if (!seal_decrypt(key, ad, row->sealed, row->sealed_len, plain, &len))
+        return err_set(err, ERR_INTERNAL,
+                       "the sealed %s record of request %lld does not open: it was altered or "
+                       "moved",
+                       sr_data_class_name(row->dclass), (long long)request_id);
+    seal_pair pairs[SEAL_RECORD_MAX_PAIRS];
+    const sr_personal_field *found[SEAL_RECORD_MAX_PAIRS];
+    size_t npairs = 0;
+    bool ok = seal_record_decode(plain, len, pairs, SEAL_RECORD_MAX_PAIRS, &npairs);
+    /* Pair by pair against the row's fields column, which store.c has
+     * checked is the class's own names in SR_PERSONAL_FIELDS order. */
+    const char *col = row->fields;
+    for (size_t i = 0; ok && i < npairs; i++) {
+        size_t nl = strlen(pairs[i].name);
+        ok = strncmp(col, pairs[i].name, nl) == 0 && (col[nl] == ',' || col[nl] == '\0') &&
+             (col[nl] == '\0') == (i + 1 == npairs);
+        if (ok)
+            col += nl + (col[nl] == ',');
+        found[i] = NULL;
+        for (size_t j = 0; ok && j < SR_PERSONAL_FIELD_COUNT; j++)
+            if (strcmp(SR_PERSONAL_FIELDS[j].name, pairs[i].name) == 0)
+                found[i] = &SR_PERSONAL_FIELDS[j];
+        ok = ok && found[i] != NULL && found[i]->dclass == row->dclass;
+    }
+    if (!ok) {
+        sodium_memzero(plain, len);
+        return err_set(err, ERR_INTERNAL,
+                       "the sealed %s record of request %lld does not hold the fields its row "
+                       "names",
+                       sr_data_class_name(row->dclass), (long long)request_id);
+    }
+    for (size_t i = 0; i < npairs; i++) {
+        sr_reporter_set(r, found[i], pairs[i].value);
+        if (fields->len > 0)
+            buf_putc(fields, ',');
+        buf_puts(fields, pairs[i].name);
+    }
+    *shown += (int64_t)npairs;
+    return ERR_OK;
+}
+
 err_code gate_read_request(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
                            int64_t request_id, unsigned class_mask, int64_t now, pool_t *pool,
                            gate_view *out, err_t *err)
@@ -257,12 +313,8 @@ err_code gate_read_request(store_t *s, const keyring_t *k, const gate_actor *a, 
         const store_personal *row = &rows[i];
         if ((class_mask & DC_BIT(row->dclass)) == 0)
             continue;
-        const sr_personal_field *f = NULL;
-        for (size_t j = 0; j < SR_PERSONAL_FIELD_COUNT; j++)
-            if (strcmp(SR_PERSONAL_FIELDS[j].name, row->field) == 0)
-                f = &SR_PERSONAL_FIELDS[j];
-        if (f == NULL || row->subject_id != subject_id || row->sealed_len < SEAL_OVERHEAD) {
-            rc = err_set(err, ERR_INTERNAL, "request %lld holds a personal field we do not know",
+        if (row->subject_id != subject_id || row->sealed_len < SEAL_OVERHEAD) {
+            rc = err_set(err, ERR_INTERNAL, "request %lld holds a personal record we do not know",
                          (long long)request_id);
             break;
         }
@@ -277,27 +329,9 @@ err_code gate_read_request(store_t *s, const keyring_t *k, const gate_actor *a, 
                 break;
             have_key = true;
         }
-        char ad[SEAL_AD_MAX];
-        seal_ad_field(ad, request_id, row->field, subject_id, row->key_version);
-        size_t len = 0;
-        unsigned char *plain = pool_alloc(pool, row->sealed_len - SEAL_OVERHEAD + 1);
-        if (plain == NULL) {
-            rc = err_set(err, ERR_NOMEM, "out of memory");
-            break;
-        }
-        if (!seal_decrypt(key, ad, row->sealed, row->sealed_len, plain, &len)) {
-            rc = err_set(err, ERR_INTERNAL,
-                         "a sealed field of request %lld does not open: it was altered or moved",
-                         (long long)request_id);
-            break;
-        }
-        plain[len] = '\0';
-        sr_reporter_set(&out->reporter, f, (const char *)plain);
-        out->classes |= DC_BIT(row->dclass);
-        shown++;
-        if (fields.len > 0)
-            buf_putc(&fields, ',');
-        buf_puts(&fields, row->field);
+        rc = open_record(key, request_id, row, pool, &out->reporter, &fields, &shown, err);
+        if (rc == ERR_OK)
+            out->classes |= DC_BIT(row->dclass);
     }
     if (have_key)
         sodium_memzero(key, sizeof key);

@@ -71,7 +71,7 @@ err_code retention_erase_request(store_t *s, int64_t request_id, unsigned class_
     service_request sr;
     store_personal *rows = NULL;
     store_blob *blobs = NULL;
-    size_t nrows = 0, nblobs = 0, erased = 0, blobs_erased = 0;
+    size_t nrows = 0, nblobs = 0, records = 0, erased = 0, blobs_erased = 0;
     bool held = false, shredded = false;
     int64_t subject_id = 0;
     buf_t fields = BUF_INIT;
@@ -85,6 +85,14 @@ err_code retention_erase_request(store_t *s, int64_t request_id, unsigned class_
         subject_id = nrows > 0 ? rows[0].subject_id : nblobs > 0 ? blobs[0].subject_id : 0;
         rc = store_hold_active(s, request_id, subject_id, &held, err);
     }
+    /* A record of another class may be another person's (an account's):
+     * a hold on any person whose data this erasure would touch stops it. */
+    for (size_t i = 0; rc == ERR_OK && !held && i < nrows; i++)
+        if ((class_mask & DC_BIT(rows[i].dclass)) && rows[i].subject_id != subject_id)
+            rc = store_hold_active(s, 0, rows[i].subject_id, &held, err);
+    for (size_t i = 0; rc == ERR_OK && !held && i < nblobs; i++)
+        if ((class_mask & DC_BIT(blobs[i].dclass)) && blobs[i].subject_id != subject_id)
+            rc = store_hold_active(s, 0, blobs[i].subject_id, &held, err);
     if (rc == ERR_OK && held) {
         rep->held++;
         rc = err_set(err, ERR_CONFLICT,
@@ -92,11 +100,22 @@ err_code retention_erase_request(store_t *s, int64_t request_id, unsigned class_
                      "until the hold is released",
                      (long long)request_id);
     }
+    /* The receipt names the fields erased, from each record's fields
+     * column: nothing is opened to erase it. */
+    size_t listed = 0;
     for (size_t i = 0; rc == ERR_OK && i < nrows; i++)
-        if (class_mask & DC_BIT(rows[i].dclass))
-            list_add(&fields, rows[i].field);
+        if (class_mask & DC_BIT(rows[i].dclass)) {
+            list_add(&fields, rows[i].fields);
+            erased += store_personal_fields_count(rows[i].fields, rows[i].dclass);
+            listed++;
+        }
     if (rc == ERR_OK)
-        rc = store_personal_erase(s, request_id, class_mask, &erased, err);
+        rc = store_personal_erase(s, request_id, class_mask, &records, err);
+    /* Listed and deleted in one transaction: a difference is a bug, and a
+     * receipt that did not match what went would be worse than none. */
+    if (rc == ERR_OK && records != listed)
+        rc = err_set(err, ERR_INTERNAL, "erasure of request %lld: %zu records listed, %zu deleted",
+                     (long long)request_id, listed, records);
     /* Blind indexes exist only for contact data (email, phone). */
     if (rc == ERR_OK && (class_mask & DC_BIT(DC_CONTACT)))
         rc = store_blind_erase(s, request_id, NULL, err);

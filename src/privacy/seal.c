@@ -106,20 +106,22 @@ bool seal_unwrap_key(const unsigned char kek[SEAL_KEY_LEN], int64_t subject_id, 
 }
 
 /*
- * Field names are compile-time constants, so a bad one is a bug, not
- * input: abort. A name with '|' could make two different places give the
- * same AD ("a|s=1" against "a" with subject 1), and a name too long would
- * be cut by snprintf into another place's AD; both would let a sealed
- * value be moved without failing to open.
+ * Class names are compile-time constants (sr_data_class_name), so a bad
+ * one is a bug, not input: abort. A name with '|' could make two different
+ * places give the same AD ("a|s=1" against "a" with subject 1), and a name
+ * too long would be cut by snprintf into another place's AD; both would
+ * let a sealed record be moved without failing to open. The class is in
+ * the AD so that a record moved to another class of the same request (its
+ * device row, say, which another role may read) does not open there.
  */
-void seal_ad_field(char out[SEAL_AD_MAX], int64_t request_id, const char *field, int64_t subject_id,
-                   int key_version)
+void seal_ad_field(char out[SEAL_AD_MAX], int64_t request_id, const char *dclass,
+                   int64_t subject_id, int key_version)
 {
-    if (field == NULL || field[0] == '\0' || strchr(field, '|') != NULL)
+    if (dclass == NULL || dclass[0] == '\0' || strchr(dclass, '|') != NULL)
         abort();
     int n =
-        snprintf(out, SEAL_AD_MAX, "personal_field|sealed|r=%" PRId64 "|f=%s|s=%" PRId64 "|k=%d",
-                 request_id, field, subject_id, key_version);
+        snprintf(out, SEAL_AD_MAX, "personal_field|sealed|r=%" PRId64 "|c=%s|s=%" PRId64 "|k=%d",
+                 request_id, dclass, subject_id, key_version);
     if (n < 0 || n >= SEAL_AD_MAX)
         abort();
 }
@@ -130,6 +132,117 @@ void seal_ad_blob(char out[SEAL_AD_MAX], int64_t blob_id, int64_t subject_id, in
                      blob_id, subject_id, key_version);
     if (n < 0 || n >= SEAL_AD_MAX)
         abort();
+}
+
+/* ---- records ---- */
+
+/* Per pair: 1 (name length) + name + 0, 4 (value length) + value + 0. */
+#define RECORD_PAIR_FIXED 7u
+
+/* A name as the record allows it: 1..SEAL_RECORD_NAME_MAX of [a-z0-9_]. */
+static bool record_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > SEAL_RECORD_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* Whether pairs[i]'s name is one of pairs[0..i)'s. */
+static bool record_name_repeats(const seal_pair *pairs, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(pairs[j].name, pairs[i].name) == 0)
+            return true;
+    return false;
+}
+
+size_t seal_record_size(const seal_pair *pairs, size_t n)
+{
+    if (pairs == NULL || n == 0 || n > SEAL_RECORD_MAX_PAIRS)
+        return 0;
+    size_t total = 2; /* the version and the count */
+    for (size_t i = 0; i < n; i++) {
+        if (pairs[i].name == NULL || pairs[i].value == NULL)
+            return 0;
+        size_t nl = strlen(pairs[i].name), vl = strlen(pairs[i].value);
+        size_t need = nl + RECORD_PAIR_FIXED; /* nl is bounded first */
+        if (!record_name_ok(pairs[i].name, nl) || record_name_repeats(pairs, i) ||
+            vl > UINT32_MAX || vl > SIZE_MAX - need || total > SIZE_MAX - need - vl)
+            return 0;
+        total += need + vl;
+    }
+    return total;
+}
+
+void seal_record_encode(const seal_pair *pairs, size_t n, unsigned char *out)
+{
+    /* A caller that skipped seal_record_size has a bug: writing would
+     * overrun its buffer. */
+    if (seal_record_size(pairs, n) == 0)
+        abort();
+    size_t at = 0;
+    out[at++] = SEAL_RECORD_VERSION;
+    out[at++] = (unsigned char)n; /* at most SEAL_RECORD_MAX_PAIRS */
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = strlen(pairs[i].name), vl = strlen(pairs[i].value);
+        out[at++] = (unsigned char)nl;
+        memcpy(out + at, pairs[i].name, nl);
+        at += nl;
+        out[at++] = 0;
+        out[at++] = (unsigned char)(vl >> 24);
+        out[at++] = (unsigned char)(vl >> 16);
+        out[at++] = (unsigned char)(vl >> 8);
+        out[at++] = (unsigned char)vl;
+        memcpy(out + at, pairs[i].value, vl);
+        at += vl;
+        out[at++] = 0;
+    }
+}
+
+bool seal_record_decode(const unsigned char *in, size_t len, seal_pair *pairs, size_t max,
+                        size_t *n)
+{
+    *n = 0;
+    if (in == NULL || len < 2 || in[0] != SEAL_RECORD_VERSION)
+        return false;
+    size_t want = in[1];
+    if (want == 0 || want > SEAL_RECORD_MAX_PAIRS || want > max)
+        return false;
+    size_t at = 2, count = 0;
+    while (at < len) {
+        if (count == want)
+            return false; /* bytes after the last pair */
+        /* Each step checks what is left before it reads: at < len here. */
+        size_t nl = in[at++];
+        if (nl > len - at || len - at - nl < 5) /* name, its 0, the value's length */
+            return false;
+        const char *name = (const char *)in + at;
+        if (!record_name_ok(name, nl) || in[at + nl] != 0)
+            return false;
+        at += nl + 1;
+        size_t vl = (size_t)in[at] << 24 | (size_t)in[at + 1] << 16 | (size_t)in[at + 2] << 8 |
+                    (size_t)in[at + 3];
+        at += 4;
+        if (vl >= len - at) /* the value and its 0 */
+            return false;
+        const char *value = (const char *)in + at;
+        if (memchr(value, 0, vl) != NULL || in[at + vl] != 0)
+            return false;
+        at += vl + 1;
+        pairs[count] = (seal_pair){name, value};
+        if (record_name_repeats(pairs, count))
+            return false;
+        count++;
+    }
+    if (count != want)
+        return false;
+    *n = count;
+    return true;
 }
 
 /* ---- normalisation ---- */

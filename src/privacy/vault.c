@@ -83,30 +83,71 @@ err_code vault_subject_key(store_t *s, const keyring_t *k, int64_t subject_id,
     return rc;
 }
 
-/* Seals one value and stores it as a personal_field row. */
-static err_code put_field(store_t *s, const unsigned char key[SEAL_KEY_LEN], int key_version,
-                          const service_request *sr, const sr_personal_field *f,
-                          const char *value, int64_t subject_id, int64_t now, err_t *err)
+/* Seals the fields of class dc the reporter gave (if any) as one record,
+ * stored as one personal_field row, and adds their names to names. */
+static err_code put_record(store_t *s, const unsigned char key[SEAL_KEY_LEN], int key_version,
+                           const service_request *sr, data_class dc, int64_t subject_id,
+                           int64_t now, buf_t *names, err_t *err)
 {
-    size_t len = strlen(value);
-    unsigned char *sealed = malloc(len + SEAL_OVERHEAD);
-    if (sealed == NULL)
-        return err_set(err, ERR_NOMEM, "out of memory");
-    char ad[SEAL_AD_MAX];
-    seal_ad_field(ad, sr->row_id, f->name, subject_id, key_version);
-    seal_encrypt(key, ad, value, len, sealed);
-    store_personal p = {
-        .request_id = sr->row_id,
-        .field = f->name,
-        .dclass = f->dclass,
-        .subject_id = subject_id,
-        .key_version = key_version,
-        .sealed = sealed,
-        .sealed_len = len + SEAL_OVERHEAD,
-        .collected_at = now,
-    };
-    err_code rc = store_personal_insert(s, &p, err);
+    seal_pair pairs[SEAL_RECORD_MAX_PAIRS];
+    size_t n = 0;
+    bool too_many = false;
+    buf_t fields = BUF_INIT;
+    for (size_t i = 0; i < SR_PERSONAL_FIELD_COUNT && !too_many; i++) {
+        const sr_personal_field *f = &SR_PERSONAL_FIELDS[i];
+        const char *v = f->dclass == dc ? sr_reporter_get(&sr->reporter, f) : NULL;
+        if (v == NULL)
+            continue;
+        if (n == SEAL_RECORD_MAX_PAIRS) {
+            too_many = true;
+            break;
+        }
+        pairs[n++] = (seal_pair){f->name, v};
+        if (fields.len > 0)
+            buf_putc(&fields, ',');
+        buf_puts(&fields, f->name);
+    }
+    if (n == 0)
+        return ERR_OK; /* nothing written to fields either */
+    err_code rc = ERR_OK;
+    size_t len = too_many ? 0 : seal_record_size(pairs, n);
+    unsigned char *plain = NULL, *sealed = NULL;
+    if (buf_failed(&fields))
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+    else if (len == 0) /* names are constants, values C strings, classes small: a bug */
+        rc = err_set(err, ERR_INTERNAL, "the %s fields do not make a record",
+                     sr_data_class_name(dc));
+    else if (len > SIZE_MAX - SEAL_OVERHEAD || (plain = malloc(len)) == NULL ||
+             (sealed = malloc(len + SEAL_OVERHEAD)) == NULL)
+        rc = err_set(err, ERR_NOMEM, "out of memory");
+    if (rc == ERR_OK) {
+        char ad[SEAL_AD_MAX];
+        seal_ad_field(ad, sr->row_id, sr_data_class_name(dc), subject_id, key_version);
+        seal_record_encode(pairs, n, plain);
+        seal_encrypt(key, ad, plain, len, sealed);
+        store_personal p = {
+            .request_id = sr->row_id,
+            .dclass = dc,
+            .subject_id = subject_id,
+            .key_version = key_version,
+            .fields = fields.data,
+            .sealed = sealed,
+            .sealed_len = len + SEAL_OVERHEAD,
+            .collected_at = now,
+        };
+        rc = store_personal_insert(s, &p, err);
+    }
+    if (rc == ERR_OK) {
+        if (names->len > 0)
+            buf_putc(names, ',');
+        buf_puts(names, fields.data);
+    }
+    /* The record is the values in the clear. */
+    if (plain != NULL)
+        sodium_memzero(plain, len);
+    free(plain);
     free(sealed);
+    buf_free(&fields);
     return rc;
 }
 
@@ -149,17 +190,12 @@ err_code vault_collect_reporter(store_t *s, const keyring_t *k, const service_re
     if (rc != ERR_OK)
         return rc;
 
+    /* One sealed record per class of fields, in class order, so the
+     * COLLECT entry names the fields in SR_PERSONAL_FIELDS order. */
     buf_t fields = BUF_INIT;
-    for (size_t i = 0; i < SR_PERSONAL_FIELD_COUNT && rc == ERR_OK; i++) {
-        const sr_personal_field *f = &SR_PERSONAL_FIELDS[i];
-        const char *v = sr_reporter_get(&sr->reporter, f);
-        if (v == NULL)
-            continue;
-        rc = put_field(s, key, key_version, sr, f, v, subject_id, now, err);
-        if (fields.len > 0)
-            buf_putc(&fields, ',');
-        buf_puts(&fields, f->name);
-    }
+    static const data_class FIELD_CLASSES[] = {DC_CONTACT, DC_DEVICE, DC_ACCOUNT};
+    for (size_t i = 0; i < sizeof FIELD_CLASSES / sizeof FIELD_CLASSES[0] && rc == ERR_OK; i++)
+        rc = put_record(s, key, key_version, sr, FIELD_CLASSES[i], subject_id, now, &fields, err);
     sodium_memzero(key, sizeof key);
     if (rc == ERR_OK && sr->reporter.email != NULL)
         rc = put_blind(s, k, "email", sr->reporter.email, sr->row_id, subject_id, err);

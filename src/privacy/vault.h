@@ -40,10 +40,11 @@ err_code vault_subject_key(store_t *s, const keyring_t *k, int64_t subject_id,
 
 /*
  * Seals and stores the reporter's fields of a request already inserted
- * (sr->row_id set, even while a batch request is pending): each given field of SR_PERSONAL_FIELDS becomes one sealed
- * row, email and phone also get a blind index, and one COLLECT entry
- * (actor, purpose "address_request", the field names) goes to the audit
- * log. Under subject_id when non-zero (an account's requests), else under
+ * (sr->row_id set, even while a batch request is pending): the given
+ * fields of SR_PERSONAL_FIELDS become one sealed record per data class
+ * (contact, device, account), email and phone also get a blind index,
+ * and one COLLECT entry (actor, purpose "address_request", the field
+ * names) goes to the audit log. Under subject_id when non-zero (an account's requests), else under
  * a new "reporter" subject. *subject_out (may be NULL) gets the subject, or
  * 0 when the reporter gave no personal field: then nothing is written.
  */

@@ -10,9 +10,10 @@
  *     (sr_status_name, attr_type_name, ...), so a person can read the
  *     database and a new enum value needs no data migration.
  *   - Personal data lives only in the privacy engine's tables (version 2:
- *     personal_field, personal_blob), sealed, one row per field or file
- *     with its data class and the person (subject) whose key seals it.
- *     No other column may hold personal data.
+ *     personal_field, personal_blob), sealed, one row per data class of a
+ *     request (its fields sealed together) or per file, with the person
+ *     (subject) whose key seals it. No other column may hold personal
+ *     data.
  */
 #include "store/schema.h"
 
@@ -191,8 +192,14 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
  * deployed beyond development machines, so version 2 drops it rather than
  * carry plaintext forward; with secure_delete on, SQLite zeroes its pages.
  *
- * personal_field / personal_blob: sealed values (XChaCha20-Poly1305; the
- * associated data binds each to its table, row and key version).
+ * personal_field: one sealed record per data class of a request (its
+ * contact fields together, its device id, its account id), so a POST
+ * writes two or three rows rather than one per field. fields names what
+ * the record holds (SR_PERSONAL_FIELDS names, comma-separated, in that
+ * order): never a value, and what erasure receipts and retention report
+ * without opening anything. personal_blob: one sealed file each. Both are
+ * XChaCha20-Poly1305, the associated data binding each to its table, row,
+ * class (a field record), subject and key version.
  * blind_index: keyed hashes of normalised email and phone, for lookups
  * without decrypting. legal_hold: pauses erasure.
  *
@@ -226,13 +233,13 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
                                                                                                    \
     "CREATE TABLE personal_field ("                                                                \
     " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
-    " field TEXT NOT NULL," /* SR_PERSONAL_FIELDS name */                                          \
     " data_class TEXT NOT NULL,"                                                                   \
     " subject_id BIGINT NOT NULL REFERENCES subject (id),"                                         \
     " key_version INTEGER NOT NULL,"                                                               \
+    " fields TEXT NOT NULL," /* "first_name,email": names, never values */                         \
     " sealed " BYTES " NOT NULL,"                                                                  \
     " collected_at BIGINT NOT NULL,"                                                               \
-    " PRIMARY KEY (request_id, field))" CLUSTERED ";"                                                           \
+    " PRIMARY KEY (request_id, data_class))" CLUSTERED ";"                                         \
     "CREATE INDEX personal_field_subject ON personal_field (subject_id);"                          \
     "CREATE INDEX personal_field_class ON personal_field (data_class, request_id, collected_at);"  \
                                                                                                    \

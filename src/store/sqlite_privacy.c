@@ -73,7 +73,8 @@ _Static_assert(PST_N <= SQ_PRIVACY_STMT_SLOTS, "raise SQ_PRIVACY_STMT_SLOTS in s
 _Static_assert(DC_COUNT == 5, "PST_PERSONAL_ERASE has one parameter per data class");
 
 #define SUBJECT_COLS "id, kind, key_version, kek_version, wrapped_key, created_at, erased_at"
-#define PERSONAL_COLS "request_id, field, data_class, subject_id, key_version, sealed, collected_at"
+#define PERSONAL_COLS                                                                              \
+    "request_id, data_class, subject_id, key_version, fields, sealed, collected_at"
 /* A file with its sealed bytes; in a list, their length instead. */
 #define BLOB_COLS                                                                                  \
     "id, request_id, subject_id, data_class, content_type, key_version, sealed, size, created_at"
@@ -91,13 +92,10 @@ _Static_assert(DC_COUNT == 5, "PST_PERSONAL_ERASE has one parameter per data cla
     "EXISTS (SELECT 1 FROM legal_hold h WHERE h.request_id = " REQ " AND h.released_at IS NULL)"
 #define SUBJECT_HELD(SUBJ)                                                                         \
     "EXISTS (SELECT 1 FROM legal_hold h WHERE h.subject_id = " SUBJ " AND h.released_at IS NULL)"
-/* For a field p of class ?1: erasing a request's fields of a class erases
- * every person's, so the request is held if any person with a field of
- * that class on it is. */
-#define FIELD_SUBJECT_HELD                                                                         \
-    "EXISTS (SELECT 1 FROM personal_field q JOIN legal_hold h ON h.subject_id = q.subject_id "     \
-    "WHERE q.request_id = p.request_id AND q.data_class = ?1 AND h.released_at IS NULL)"
-#define FIELD_NOT_HELD "AND NOT " REQUEST_HELD("p.request_id") " AND NOT " FIELD_SUBJECT_HELD " "
+/* For a record p: a request holds one record per class, under one
+ * person, so the record is held if its request or that person is. */
+#define FIELD_NOT_HELD                                                                             \
+    "AND NOT " REQUEST_HELD("p.request_id") " AND NOT " SUBJECT_HELD("p.subject_id") " "
 /* For a file b. */
 #define BLOB_NOT_HELD                                                                              \
     "AND NOT " REQUEST_HELD("b.request_id") " AND NOT " SUBJECT_HELD("b.subject_id") " "
@@ -125,7 +123,8 @@ static const char *const PSTMT_SQL[PST_N] = {
     [PST_PERSONAL_INSERT] = "INSERT INTO personal_field (" PERSONAL_COLS ") "
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [PST_PERSONAL_LIST] = "SELECT " PERSONAL_COLS " FROM personal_field WHERE request_id = ?1",
-    /* An unwanted class binds NULL, which matches nothing. */
+    /* An unwanted class binds NULL, which matches nothing. The primary key
+     * (request_id, data_class) finds each record directly. */
     [PST_PERSONAL_ERASE] = "DELETE FROM personal_field WHERE request_id = ?1 "
                            "AND data_class IN (?2, ?3, ?4, ?5, ?6)",
     [PST_SUBJECT_USAGE] = "SELECT (SELECT COUNT(*) FROM personal_field WHERE subject_id = ?1) + "
@@ -156,11 +155,11 @@ static const char *const PSTMT_SQL[PST_N] = {
      * goes down the class index in request id order and stops at the
      * limit (schema.c says why). */
     [PST_PERSONAL_DUE_CLOSED] =
-        "SELECT DISTINCT p.request_id FROM personal_field p JOIN request r ON r.id = p.request_id "
+        "SELECT p.request_id FROM personal_field p JOIN request r ON r.id = p.request_id "
         "WHERE p.data_class = ?1 AND r.status = ?3 AND r.closed_at <= ?2 " FIELD_NOT_HELD
         "ORDER BY p.request_id LIMIT ?4",
     [PST_PERSONAL_DUE_COLLECTED] =
-        "SELECT DISTINCT p.request_id FROM personal_field p "
+        "SELECT p.request_id FROM personal_field p "
         "WHERE p.data_class = ?1 AND p.collected_at <= ?2 " FIELD_NOT_HELD
         "ORDER BY p.request_id LIMIT ?3",
     [PST_BLOB_DUE_CLOSED] =
@@ -480,15 +479,16 @@ err_code sqp_personal_insert(store_conn *c, const store_personal *p, err_t *err)
     if (ec != ERR_OK)
         return ec;
     bind_i64(&s, p->request_id);
-    bind_str(&s, p->field);
     bind_str(&s, sr_data_class_name(p->dclass));
     bind_i64(&s, p->subject_id);
     bind_i64(&s, p->key_version);
+    bind_str(&s, p->fields);
     bind_blob(&s, p->sealed, p->sealed_len);
     bind_i64(&s, p->collected_at);
     ec = stmt_exec(c, &s, "personal_field", err);
     if (ec == ERR_CONFLICT)
-        return err_set(err, ERR_CONFLICT, "the request already holds this personal field");
+        return err_set(err, ERR_CONFLICT, "the request already holds a %s record",
+                       sr_data_class_name(p->dclass));
     return ec;
 }
 
@@ -497,22 +497,12 @@ static void read_personal(row *r, void *item)
     store_personal *out = item;
     memset(out, 0, sizeof *out);
     out->request_id = rd_i64(r);
-    out->field = rd_str(r);
     out->dclass = rd_class(r);
     out->subject_id = rd_i64(r);
     out->key_version = (int)rd_i64(r);
+    out->fields = rd_str(r);
     out->sealed = rd_blob(r, &out->sealed_len);
     out->collected_at = rd_i64(r);
-}
-
-/* Where a field sits in SR_PERSONAL_FIELDS, or SR_PERSONAL_FIELD_COUNT for
- * a name this build does not know. */
-static size_t field_rank(const char *name)
-{
-    size_t i = 0;
-    while (i < SR_PERSONAL_FIELD_COUNT && strcmp(SR_PERSONAL_FIELDS[i].name, name) != 0)
-        i++;
-    return i;
 }
 
 err_code sqp_personal_list(store_conn *c, int64_t request_id, pool_t *pool, store_personal **out,
@@ -530,15 +520,19 @@ err_code sqp_personal_list(store_conn *c, int64_t request_id, pool_t *pool, stor
     if (ec != ERR_OK)
         return ec;
     rows = list;
-    /* SR_PERSONAL_FIELDS order is the domain's, not a column's: sort here
-     * (a handful of rows; the primary key keeps one per name). */
+    /* What a record holds is read from its fields column without opening
+     * it (erasure receipts), so a column that breaks the rule is a broken
+     * file, not something to pass on. */
     for (size_t i = 0; i < n; i++)
-        if (field_rank(rows[i].field) == SR_PERSONAL_FIELD_COUNT)
-            return err_set(err, ERR_IO, "personal_field holds a name this build does not know");
+        if (rows[i].fields == NULL || store_personal_fields_count(rows[i].fields, rows[i].dclass) == 0)
+            return err_set(err, ERR_IO, "personal_field holds a record whose fields this build "
+                                        "does not know");
+    /* The key orders by class name; the domain's order is the enum's (a
+     * handful of rows, one per class). */
     for (size_t i = 1; i < n; i++) {
         store_personal v = rows[i];
-        size_t rank = field_rank(v.field), k = i;
-        for (; k > 0 && field_rank(rows[k - 1].field) > rank; k--)
+        size_t k = i;
+        for (; k > 0 && rows[k - 1].dclass > v.dclass; k--)
             rows[k] = rows[k - 1];
         rows[k] = v;
     }

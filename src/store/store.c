@@ -511,30 +511,59 @@ err_code store_subject_erase(store_t *s, int64_t id, int64_t now, err_t *err)
     return s->be->subject_erase(s->conn, id, now, err);
 }
 
-static const sr_personal_field *personal_field_named(const char *name)
+/* Where the field named name[0..len) sits in SR_PERSONAL_FIELDS, or
+ * SR_PERSONAL_FIELD_COUNT if there is none. */
+static size_t personal_field_rank(const char *name, size_t len)
 {
-    for (size_t i = 0; name != NULL && i < SR_PERSONAL_FIELD_COUNT; i++)
-        if (strcmp(SR_PERSONAL_FIELDS[i].name, name) == 0)
-            return &SR_PERSONAL_FIELDS[i];
-    return NULL;
+    size_t i = 0;
+    while (i < SR_PERSONAL_FIELD_COUNT && !(strlen(SR_PERSONAL_FIELDS[i].name) == len &&
+                                            memcmp(SR_PERSONAL_FIELDS[i].name, name, len) == 0))
+        i++;
+    return i;
+}
+
+/* The order rule makes each column's text the one way to write its set of
+ * names, so a tampered or hand-written column cannot name a field twice
+ * or pass for another. */
+size_t store_personal_fields_count(const char *fields, data_class dc)
+{
+    if (fields == NULL || *fields == '\0')
+        return 0;
+    size_t count = 0, last = 0;
+    for (const char *p = fields;; p++) {
+        size_t len = strcspn(p, ",");
+        size_t rank = personal_field_rank(p, len);
+        if (rank == SR_PERSONAL_FIELD_COUNT || SR_PERSONAL_FIELDS[rank].dclass != dc ||
+            (count > 0 && rank <= last))
+            return 0;
+        last = rank;
+        count++;
+        p += len;
+        if (*p == '\0')
+            return count;
+    }
 }
 
 err_code store_personal_insert(store_t *s, const store_personal *p, err_t *err)
 {
     if (p == NULL)
-        return err_set(err, ERR_INVALID, "store_personal_insert: no field");
-    const sr_personal_field *f = personal_field_named(p->field);
-    if (f == NULL)
-        return err_set(err, ERR_INVALID, "personal field: not a field of SR_PERSONAL_FIELDS");
-    /* The class decides retention and access: it is the field's, never
-     * the caller's choice. */
-    if (p->dclass != f->dclass)
-        return err_set(err, ERR_INVALID, "personal field %s: wrong data class", f->name);
+        return err_set(err, ERR_INVALID, "store_personal_insert: no record");
+    if ((unsigned)p->dclass >= DC_COUNT || blob_class(p->dclass))
+        return err_set(err, ERR_INVALID, "personal record: not a class of fields");
+    /* The names decide what erasure receipts say and what the gatekeeper
+     * expects to find inside: they must be the class's own. */
+    if (store_personal_fields_count(p->fields, p->dclass) == 0)
+        return err_set(err, ERR_INVALID,
+                       "personal record (%s): fields must be names of the class's own fields, "
+                       "in SR_PERSONAL_FIELDS order, comma-separated",
+                       sr_data_class_name(p->dclass));
     if (p->request_id <= 0 || p->subject_id <= 0 || p->key_version <= 0)
         return err_set(err, ERR_INVALID,
-                       "personal field %s: request, subject or key version missing", f->name);
+                       "personal record (%s): request, subject or key version missing",
+                       sr_data_class_name(p->dclass));
     if (p->sealed == NULL || p->sealed_len == 0)
-        return err_set(err, ERR_INVALID, "personal field %s: no sealed bytes", f->name);
+        return err_set(err, ERR_INVALID, "personal record (%s): no sealed bytes",
+                       sr_data_class_name(p->dclass));
     return s->be->personal_insert(s->conn, p, err);
 }
 

@@ -13,10 +13,10 @@
  * is on disk. Sync off exists only for the bench-only server flag.
  *
  * Personal data: store_request_insert ignores sr->reporter. The privacy
- * engine (src/privacy) seals each personal value and stores only the
- * sealed bytes through the "privacy engine storage" functions at the end
- * of this file; only src/privacy may call those. No function here returns
- * a personal value in the clear.
+ * engine (src/privacy) seals a request's personal values, one record per
+ * data class, and stores only the sealed bytes through the "privacy engine
+ * storage" functions at the end of this file; only src/privacy may call
+ * those. No function here returns a personal value in the clear.
  */
 #ifndef CIVIC_STORE_H
 #define CIVIC_STORE_H
@@ -188,27 +188,38 @@ err_code store_subject_count_kek(store_t *s, int kek_version, int64_t *count, er
  * Erasing an erased subject is a no-op. ERR_NOT_FOUND if none. */
 err_code store_subject_erase(store_t *s, int64_t id, int64_t now, err_t *err);
 
-/* One sealed personal field of a request. */
+/* The sealed personal fields of one data class of a request: one record
+ * (seal.h) holding every field of that class the request has. */
 typedef struct {
     int64_t request_id;
-    const char *field;     /* an SR_PERSONAL_FIELDS name */
-    data_class dclass;
+    data_class dclass;     /* DC_CONTACT, DC_DEVICE or DC_ACCOUNT: a class of fields */
     int64_t subject_id;
     int key_version;
+    /* The SR_PERSONAL_FIELDS names the record holds, comma-separated, in
+     * that table's order, each of class dclass: "first_name,email".
+     * Names only, never a value. */
+    const char *fields;
     const unsigned char *sealed;
     size_t sealed_len;
     int64_t collected_at;
 } store_personal;
 
+/* One record per request and class: ERR_CONFLICT if the request has one
+ * of this class already; ERR_INVALID if fields breaks the rule above. */
 err_code store_personal_insert(store_t *s, const store_personal *p, err_t *err);
-/* A request's sealed fields, in SR_PERSONAL_FIELDS order. */
+/* A request's sealed records, in data class order (DC_CONTACT first).
+ * ERR_IO if a row's fields column breaks the rule above. */
 err_code store_personal_list(store_t *s, int64_t request_id, pool_t *pool, store_personal **out,
                              size_t *count, err_t *err);
-/* Deletes a request's fields of the classes in class_mask (DC_BIT...). */
+/* Deletes a request's records of the classes in class_mask (DC_BIT...);
+ * *erased counts the records. */
 err_code store_personal_erase(store_t *s, int64_t request_id, unsigned class_mask,
                               size_t *erased, err_t *err);
-/* How many fields and blobs are still sealed under a subject's key: once
- * none, the key can be erased. */
+/* How many of fields' names there are if it is a valid fields column for
+ * class dc (the rule above), else 0. */
+size_t store_personal_fields_count(const char *fields, data_class dc);
+/* How many field records and blobs are still sealed under a subject's
+ * key: once none, the key can be erased. */
 err_code store_subject_usage(store_t *s, int64_t subject_id, int64_t *count, err_t *err);
 
 /* A sealed file (photo, call recording). */
@@ -254,9 +265,9 @@ err_code store_blind_erase(store_t *s, int64_t request_id, const char *kind, err
 
 /* ---- retention (P6) ---- */
 
-/* Requests holding fields of class dc that are due: with by_close, those
+/* Requests holding a record of class dc that is due: with by_close, those
  * closed at or before `before` (a reopened request is not closed); else
- * those whose fields were collected at or before `before`. Requests and
+ * those whose record was collected at or before `before`. Requests and
  * subjects under an active legal hold are left out. By request id, at most
  * max. */
 err_code store_personal_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,

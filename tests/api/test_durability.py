@@ -127,9 +127,12 @@ class Durability(unittest.TestCase):
                     "position"):
                 answers.setdefault(rid, []).append((code, value))
             subjects, collects = {}, {}
-            for rid, field, dclass, sid in con.execute(
-                    "SELECT request_id, field, data_class, subject_id FROM personal_field"):
-                personal.setdefault(rid, {})[field] = dclass
+            records = {}
+            for rid, dclass, fields, sid in con.execute(
+                    "SELECT request_id, data_class, fields, subject_id FROM personal_field"):
+                records[rid] = records.get(rid, 0) + 1
+                for field in fields.split(","):
+                    personal.setdefault(rid, {})[field] = dclass
                 subjects.setdefault(rid, set()).add(sid)
             keyed = {sid for (sid,) in con.execute(
                 "SELECT id FROM subject WHERE wrapped_key IS NOT NULL")}
@@ -154,6 +157,7 @@ class Durability(unittest.TestCase):
             # Its contact details: sealed, under one person's key, collected once.
             self.assertEqual(personal.get(rid), {"first_name": "contact", "email": "contact"},
                              "request %d: its sealed contact details" % rid)
+            self.assertEqual(records.get(rid), 1, "request %d: one sealed contact record" % rid)
             self.assertEqual(len(subjects[rid]), 1, "request %d: one subject" % rid)
             self.assertTrue(subjects[rid] <= keyed, "request %d: its subject has a key" % rid)
             self.assertEqual(collects.get(rid), 1, "request %d: one collect entry" % rid)

@@ -1,7 +1,7 @@
 """
 Privacy (P1, P2, P8): what a resident gives for contact (first_name,
 last_name, email, phone, device_id, account_id) is kept sealed (one
-encrypted row per field, tagged with its data class: see
+encrypted row per data class, naming the fields it holds: see
 test_privacy_engine.py for the rest of the privacy engine), and never shown
 again by the public API: not in the request, not in a search, not in
 updates, not in a token, not in an error. The server's log never holds it
@@ -49,23 +49,29 @@ class Privacy(ApiTest):
             self.assertNotIn(m.encode(), text, "%s leaked %r: %s" % (where, m, resp.describe()))
 
     def test_contact_details_are_sealed_with_their_data_class(self):
-        """(the premise) each personal field is one sealed row tagged contact/device/account, never plaintext"""
+        """(the premise) each data class is one sealed row naming its fields, never plaintext"""
         p = person()
         code = self.cat.pick("realtime", "singlevaluelist", required=True)
         rid = self.create(code, extra=list(p.items()))
         rows = self.inst.query(
-            "SELECT field, data_class, subject_id, key_version, sealed FROM personal_field "
+            "SELECT data_class, fields, subject_id, key_version, sealed FROM personal_field "
             "WHERE request_id = ?", (int(rid),))
-        want = {"first_name": "contact", "last_name": "contact", "email": "contact",
-                "phone": "contact", "device_id": "device", "account_id": "account"}
-        self.assertEqual({f: c for f, c, _, _, _ in rows}, want)
+        want = {"contact": "first_name,last_name,email,phone", "device": "device_id",
+                "account": "account_id"}
+        self.assertEqual({c: f for c, f, _, _, _ in rows}, want)
+        self.assertEqual(len(rows), 3, "one row per class")
         subjects = {s for _, _, s, _, _ in rows}
         self.assertEqual(len(subjects), 1, "one person, one subject: %s" % subjects)
-        for f, _, _, kv, sealed in rows:
-            self.assertIsInstance(sealed, bytes, "%s is stored as bytes" % f)
-            # nonce (24) + ciphertext + tag (16): XChaCha20-Poly1305
-            self.assertEqual(len(sealed), len(p[f].encode()) + 40, "%s: sealed length" % f)
-            self.assertNotIn(p[f].encode(), sealed, "%s in plaintext" % f)
+        for c, fields, _, kv, sealed in rows:
+            self.assertIsInstance(sealed, bytes, "%s is stored as bytes" % c)
+            # nonce (24) + ciphertext + tag (16): XChaCha20-Poly1305, over
+            # the record: version, count, then per field its name and value,
+            # each with its length before and a 0 byte after
+            names = fields.split(",")
+            record = 2 + sum(1 + len(f) + 1 + 4 + len(p[f].encode()) + 1 for f in names)
+            self.assertEqual(len(sealed), record + 40, "%s: sealed length" % c)
+            for f in names:
+                self.assertNotIn(p[f].encode(), sealed, "%s in plaintext" % f)
             self.assertGreaterEqual(kv, 1)
         (sid,) = subjects
         (wrapped, kek, erased), = self.inst.query(
@@ -94,7 +100,7 @@ class Privacy(ApiTest):
             "SELECT body FROM audit_entry WHERE request_id = ?", (int(rid),))]
         collect = [json.loads(b) for b in bodies if json.loads(b)["action"] == "collect"]
         self.assertEqual(len(collect), 1, bodies)
-        self.assertEqual(set(collect[0]["fields"].split(",")), set(want))
+        self.assertEqual(collect[0]["fields"].split(","), list(p), "every field, in order")
 
     def test_no_public_response_shows_contact_details(self):
         """request, searches, extensions, updates: none shows a personal value"""

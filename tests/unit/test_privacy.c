@@ -126,6 +126,23 @@ static bool audit_last(storefx *fx, audit_action *action, char *actor, size_t ca
     return ok;
 }
 
+/* Whether the latest audit entry names exactly these fields, and count. */
+static bool audit_last_fields(storefx *fx, const char *fields, int64_t count)
+{
+    err_t err;
+    pool_t *pool = pool_new();
+    int64_t size = audit_size(fx), seq;
+    store_audit_row *rows;
+    size_t n = 0;
+    audit_entry e;
+    bool ok = pool != NULL && size > 0 &&
+              store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK && n == 1 &&
+              audit_entry_decode(rows[0].body, rows[0].body_len, pool, &e, &seq, &err) == ERR_OK &&
+              e.fields != NULL && strcmp(e.fields, fields) == 0 && e.count == count;
+    pool_free(pool);
+    return ok;
+}
+
 /* gate_read_request in a transaction that is committed whatever the
  * verdict (the refusal is on record). */
 /* Ends the transaction of a gatekeeper call that returned rc: a refusal
@@ -305,42 +322,89 @@ static void test_reads_follow_policy(void)
     storefx_close(&fx);
 }
 
-/* Sealed values are noise on disk and cannot be moved to another row. */
+/* raw_exec on a connection of its own. */
+static bool exec_raw(storefx *fx, const char *sql)
+{
+    sqlite3 *db = raw_open(fx->path);
+    bool ok = db != NULL && raw_exec(db, sql);
+    sqlite3_close(db);
+    return ok;
+}
+
+/* Sealed records are noise on disk and cannot be moved to another row or
+ * another class, nor relabelled. */
 static void test_sealed_and_bound(void)
 {
     storefx fx;
     REQUIRE(fx_open(&fx));
-    person p1 = {"Canaryfirst-41f2", "canary-41f2@example.org", "+1 (718) 555-0199", NULL, NULL};
-    person p2 = {"Other", "other@example.org", NULL, NULL, NULL};
+    person p1 = {"Canaryfirst-41f2", "canary-41f2@example.org", "+1 (718) 555-0199", "dev-41f2",
+                 NULL};
+    person p2 = {"Other", "other@example.org", NULL, "dev-other", NULL};
     int64_t a = file_request(&fx, "pothole", "DOT", &p1, T0, NULL);
     int64_t b = file_request(&fx, "pothole", "DOT", &p2, T0, NULL);
     REQUIRE(a > 0 && b > 0);
-    const char *canaries[] = {"Canaryfirst-41f2", "canary-41f2", "555-0199"};
+    const char *canaries[] = {"Canaryfirst-41f2", "canary-41f2", "555-0199", "dev-41f2"};
     for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++)
         CHECK(!file_contains_str(fx.path, canaries[i]) && !file_contains_str(fx.wal, canaries[i]));
-
-    /* move a's sealed email into b's row: it must not open there */
-    sqlite3 *db = raw_open(fx.path);
-    REQUIRE(db != NULL);
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "UPDATE personal_field SET sealed = (SELECT sealed FROM personal_field WHERE "
-             "request_id = %lld AND field = 'email') WHERE request_id = %lld AND field = 'email'",
-             (long long)a, (long long)b);
-    CHECK(raw_exec(db, sql));
-    sqlite3_close(db);
     gate_actor officer = {.role = GATE_PRIVACY_OFFICER, .actor = "staff:9"};
     pool_t *pool = pool_new();
+    REQUIRE(pool != NULL);
     gate_view v;
     err_t err;
+    char sql[320];
+
+    /* a's contact record into b's row, fields column and all: it must not
+     * open there (another request) */
+    snprintf(sql, sizeof sql,
+             "UPDATE personal_field SET (sealed, fields) = (SELECT sealed, fields FROM "
+             "personal_field WHERE request_id = %lld AND data_class = 'contact') "
+             "WHERE request_id = %lld AND data_class = 'contact'",
+             (long long)a, (long long)b);
+    CHECK(exec_raw(&fx, sql));
     CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, b, DC_BIT(DC_CONTACT), T0, pool,
                     &v, &err),
               ERR_INTERNAL);
     CHECK(strstr(err.msg, "other@") == NULL && strstr(err.msg, "canary") == NULL);
+    CHECK(v.reporter.email == NULL);
     CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, a, DC_BIT(DC_CONTACT), T0, pool,
                     &v, &err),
               ERR_OK);
     CHECK_STR(v.reporter.email, "canary-41f2@example.org");
+    CHECK_STR(v.reporter.phone, "+1 (718) 555-0199");
+
+    /* a's contact record into a's own device row: it must not open there
+     * either (another class: device data is read under other rules) */
+    snprintf(sql, sizeof sql,
+             "UPDATE personal_field SET (sealed, fields) = (SELECT sealed, fields FROM "
+             "personal_field WHERE request_id = %lld AND data_class = 'contact') "
+             "WHERE request_id = %lld AND data_class = 'device'",
+             (long long)a, (long long)a);
+    /* The fields column of a device row must name device fields: set it
+     * back so that only the sealed bytes are out of place. */
+    CHECK(exec_raw(&fx, sql));
+    snprintf(sql, sizeof sql,
+             "UPDATE personal_field SET fields = 'device_id' WHERE request_id = %lld AND "
+             "data_class = 'device'",
+             (long long)a);
+    CHECK(exec_raw(&fx, sql));
+    CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, a, DC_BIT(DC_DEVICE), T0, pool,
+                    &v, &err),
+              ERR_INTERNAL);
+    CHECK(v.reporter.device_id == NULL && v.reporter.email == NULL);
+    CHECK(strstr(err.msg, "canary") == NULL && strstr(err.msg, "dev-") == NULL);
+
+    /* a's contact row relabelled to hold fewer fields: the record still
+     * opens, but does not hold what its row names, so nothing is shown */
+    snprintf(sql, sizeof sql,
+             "UPDATE personal_field SET fields = 'first_name,email' WHERE request_id = %lld AND "
+             "data_class = 'contact'",
+             (long long)a);
+    CHECK(exec_raw(&fx, sql));
+    CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, a, DC_BIT(DC_CONTACT), T0, pool,
+                    &v, &err),
+              ERR_INTERNAL);
+    CHECK(v.reporter.email == NULL && v.reporter.first_name == NULL);
+    CHECK(strstr(err.msg, "canary") == NULL && strstr(err.msg, "Canary") == NULL);
     pool_free(pool);
     storefx_close(&fx);
 }
@@ -452,8 +516,8 @@ static void test_retention_schedule(void)
      * the reopened and the open one keep theirs */
     rep = run_at(&fx, T0 + DAY + 91 * DAY);
     CHECK_INT(rep.requests, 1);
-    CHECK_INT(rep.values, 3); /* first_name, email, phone */
-    char sql[160];
+    CHECK_INT(rep.values, 3); /* first_name, email, phone: one record */
+    char sql[256];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM personal_field WHERE request_id = %lld",
              (long long)closed);
     CHECK_INT(count_rows(&fx, sql), 0);
@@ -461,9 +525,14 @@ static void test_retention_schedule(void)
              (long long)closed);
     CHECK_INT(count_rows(&fx, sql), 0);
     snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM personal_field WHERE request_id IN (%lld, %lld) "
+             "AND data_class = 'contact' AND fields = 'first_name,email,phone'",
+             (long long)reopened, (long long)open);
+    CHECK_INT(count_rows(&fx, sql), 2);
+    snprintf(sql, sizeof sql,
              "SELECT COUNT(*) FROM personal_field WHERE request_id IN (%lld, %lld)",
              (long long)reopened, (long long)open);
-    CHECK_INT(count_rows(&fx, sql), 6);
+    CHECK_INT(count_rows(&fx, sql), 2);
     /* each request has its own anonymous reporter: the closed one's key is shredded */
     CHECK_INT(rep.subjects, 1);
     snprintf(sql, sizeof sql,
@@ -471,11 +540,12 @@ static void test_retention_schedule(void)
              "AND erased_at IS NOT NULL",
              (long long)sub);
     CHECK_INT(count_rows(&fx, sql), 1);
-    /* the receipt */
+    /* the receipt, naming the fields from the record's fields column */
     audit_action act;
     char actor[32];
     CHECK(audit_last(&fx, &act, actor, sizeof actor) && act == AUDIT_ERASE);
     CHECK_STR(actor, "system");
+    CHECK(audit_last_fields(&fx, "first_name,email,phone", 3));
     /* an officer reading it now gets nothing */
     gate_actor officer = {.role = GATE_PRIVACY_OFFICER, .actor = "staff:9"};
     pool_t *pool = pool_new();
@@ -552,10 +622,12 @@ static void test_recordings_14_days(void)
     CHECK_INT(read_blob1(&fx, rec, pool, &len, &err), ERR_NOT_FOUND);
     CHECK_INT(read_blob1(&fx, held_rec, pool, &len, &err), ERR_OK); /* held */
     /* the request's contact data is not the recording's: still there */
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM personal_field WHERE request_id = %lld",
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM personal_field WHERE request_id = %lld AND "
+             "data_class = 'contact' AND fields = 'first_name,phone'",
              (long long)req);
-    CHECK_INT(count_rows(&fx, sql), 2);
+    CHECK_INT(count_rows(&fx, sql), 1);
     /* an erasure on demand under the hold is refused */
     retention_report r2 = {0};
     REQUIRE(store_begin(fx.s, &err) == ERR_OK);

@@ -2,7 +2,8 @@
  * test_store_privacy.c - the privacy engine's storage (store.h, "privacy
  * engine storage") and the maintenance that serves it, against a real
  * SQLite file in a temp directory: schema version 2 from scratch and from
- * version 1 with data, subjects and their keys, sealed fields and files,
+ * version 1 with data, subjects and their keys, sealed field records (one
+ * per request and data class) and files,
  * blind indexes, retention queries and legal holds, the audit log,
  * store_compact, store_backup, that erased bytes really leave the files
  * (secure_delete), and the query plans of the lookups that must stay
@@ -84,8 +85,8 @@ static int64_t new_subject(store_t *s, const char *kind, int64_t now)
     return commit(s) ? id : 0;
 }
 
-/* Made-up sealed bytes for a field: its name behind a 0x00 0xff prefix
- * (sealed bytes are binary). */
+/* Made-up sealed bytes for a record: its fields column behind a 0x00 0xff
+ * prefix (sealed bytes are binary). */
 static size_t fake_sealed(const char *name, unsigned char out[64])
 {
     size_t n = name != NULL ? strlen(name) : 0;
@@ -96,12 +97,13 @@ static size_t fake_sealed(const char *name, unsigned char out[64])
     return n + 2;
 }
 
+/* A record of class dc holding the fields named (the fields column). */
 static err_code add_field(store_t *s, int64_t request_id, int64_t subject_id, const char *name,
                           data_class dc, int64_t collected_at, err_t *err)
 {
     unsigned char sealed[64];
     store_personal p = {.request_id = request_id,
-                        .field = name,
+                        .fields = name,
                         .dclass = dc,
                         .subject_id = subject_id,
                         .key_version = 1,
@@ -449,7 +451,7 @@ static void test_subjects(void)
     storefx_close(&fx);
 }
 
-/* ---- sealed fields ---- */
+/* ---- sealed field records ---- */
 
 static void test_personal_fields(void)
 {
@@ -461,24 +463,44 @@ static void test_personal_fields(void)
     REQUIRE(req > 0 && other > 0 && subj > 0);
 
     CHECK_INT(add_field(fx.s, req, subj, "email", DC_CONTACT, 100, &err), ERR_INTERNAL);
-    /* Inserted in an order of their own; listed in SR_PERSONAL_FIELDS order. */
+    /* Inserted in an order of their own; listed in data class order. */
     REQUIRE(begin(fx.s));
     CHECK_INT(add_field(fx.s, req, subj, "account_id", DC_ACCOUNT, 100, &err), ERR_OK);
     CHECK_INT(add_field(fx.s, req, subj, "device_id", DC_DEVICE, 100, &err), ERR_OK);
-    CHECK_INT(add_field(fx.s, req, subj, "email", DC_CONTACT, 100, &err), ERR_OK);
-    CHECK_INT(add_field(fx.s, req, subj, "first_name", DC_CONTACT, 101, &err), ERR_OK);
+    CHECK_INT(add_field(fx.s, req, subj, "first_name,email", DC_CONTACT, 101, &err), ERR_OK);
     CHECK_INT(add_field(fx.s, other, subj, "phone", DC_CONTACT, 101, &err), ERR_OK);
-    /* Once per field; the field's own class; known fields, rows, people. */
-    CHECK_INT(add_field(fx.s, req, subj, "email", DC_CONTACT, 100, &err), ERR_CONFLICT);
-    CHECK_INT(add_field(fx.s, req, subj, "phone", DC_DEVICE, 100, &err), ERR_INVALID);
-    CHECK_INT(add_field(fx.s, req, subj, "shoe_size", DC_CONTACT, 100, &err), ERR_INVALID);
-    CHECK_INT(add_field(fx.s, req, subj, NULL, DC_CONTACT, 100, &err), ERR_INVALID);
+    /* One record per request and class, whatever it holds. */
+    CHECK_INT(add_field(fx.s, req, subj, "phone", DC_CONTACT, 100, &err), ERR_CONFLICT);
+    CHECK(strstr(err.msg, "contact") != NULL);
+    /* The fields column: the class's own known names, in
+     * SR_PERSONAL_FIELDS order, each once, nothing else. */
+    const char *bad[] = {"phone",          /* (as DC_DEVICE, below) */
+                         "shoe_size",      "email,first_name", "email,email",
+                         "email,",         ",email",           "",
+                         "email,,phone",   "email phone",      "first_name,last_name,email,phone,x",
+                         "Email",          "email,device_id"};
     CHECK_INT(add_field(fx.s, 999, subj, "phone", DC_CONTACT, 100, &err), ERR_INVALID);
-    CHECK_INT(add_field(fx.s, req, 999, "phone", DC_CONTACT, 100, &err), ERR_INVALID);
-    CHECK_INT(add_field(fx.s, req, 0, "phone", DC_CONTACT, 100, &err), ERR_INVALID);
-    store_personal empty = {.request_id = req,
-                            .field = "phone",
-                            .dclass = DC_CONTACT,
+    CHECK_INT(add_field(fx.s, req, subj, "phone", DC_DEVICE, 100, &err), ERR_INVALID);
+    for (size_t i = 1; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(add_field(fx.s, other, subj, bad[i], DC_CONTACT, 100, &err), ERR_INVALID);
+        CHECK_INT(store_personal_fields_count(bad[i], DC_CONTACT), 0);
+    }
+    CHECK_INT(add_field(fx.s, other, subj, NULL, DC_CONTACT, 100, &err), ERR_INVALID);
+    CHECK_INT(store_personal_fields_count("first_name,last_name,email,phone", DC_CONTACT), 4);
+    CHECK_INT(store_personal_fields_count("first_name,last_name,email,phone", DC_DEVICE), 0);
+    CHECK_INT(store_personal_fields_count("device_id", DC_DEVICE), 1);
+    CHECK_INT(store_personal_fields_count(NULL, DC_DEVICE), 0);
+    /* Files are not field records. */
+    CHECK_INT(add_field(fx.s, other, subj, "device_id", DC_MEDIA, 100, &err), ERR_INVALID);
+    CHECK_INT(add_field(fx.s, other, subj, "device_id", (data_class)DC_COUNT, 100, &err),
+              ERR_INVALID);
+    /* Known rows and people. */
+    CHECK_INT(add_field(fx.s, 999, subj, "device_id", DC_DEVICE, 100, &err), ERR_INVALID);
+    CHECK_INT(add_field(fx.s, other, 999, "device_id", DC_DEVICE, 100, &err), ERR_INVALID);
+    CHECK_INT(add_field(fx.s, other, 0, "device_id", DC_DEVICE, 100, &err), ERR_INVALID);
+    store_personal empty = {.request_id = other,
+                            .fields = "device_id",
+                            .dclass = DC_DEVICE,
                             .subject_id = subj,
                             .key_version = 1,
                             .sealed = NULL};
@@ -489,17 +511,17 @@ static void test_personal_fields(void)
     store_personal *list = NULL;
     size_t n = 0;
     CHECK_INT(store_personal_list(fx.s, req, fx.pool, &list, &n, &err), ERR_OK);
-    REQUIRE(n == 4);
-    const char *order[] = {"first_name", "email", "device_id", "account_id"};
-    const data_class classes[] = {DC_CONTACT, DC_CONTACT, DC_DEVICE, DC_ACCOUNT};
+    REQUIRE(n == 3);
+    const char *fields[] = {"first_name,email", "device_id", "account_id"};
+    const data_class classes[] = {DC_CONTACT, DC_DEVICE, DC_ACCOUNT};
     for (size_t i = 0; i < n; i++) {
-        CHECK_STR(list[i].field, order[i]);
+        CHECK_STR(list[i].fields, fields[i]);
         CHECK_INT(list[i].dclass, classes[i]);
         CHECK_INT(list[i].request_id, req);
         CHECK_INT(list[i].subject_id, subj);
         CHECK_INT(list[i].key_version, 1);
         unsigned char want[64];
-        size_t len = fake_sealed(order[i], want);
+        size_t len = fake_sealed(fields[i], want);
         CHECK_INT(list[i].sealed_len, len);
         CHECK(list[i].sealed != NULL && memcmp(list[i].sealed, want, len) == 0);
     }
@@ -510,7 +532,7 @@ static void test_personal_fields(void)
 
     int64_t usage = -1;
     CHECK_INT(store_subject_usage(fx.s, subj, &usage, &err), ERR_OK);
-    CHECK_INT(usage, 5);
+    CHECK_INT(usage, 4);
 
     /* Erasing by class: only the classes in the mask, only this request. */
     size_t erased = 99;
@@ -523,15 +545,14 @@ static void test_personal_fields(void)
     CHECK_INT(store_personal_erase(fx.s, req, 1u << DC_COUNT, &erased, &err), ERR_INVALID);
     CHECK(commit(fx.s));
     CHECK_INT(store_personal_list(fx.s, req, fx.pool, &list, &n, &err), ERR_OK);
-    REQUIRE(n == 2);
-    CHECK_STR(list[0].field, "first_name");
-    CHECK_STR(list[1].field, "email");
+    REQUIRE(n == 1);
+    CHECK_STR(list[0].fields, "first_name,email");
     CHECK_INT(store_subject_usage(fx.s, subj, &usage, &err), ERR_OK);
-    CHECK_INT(usage, 3);
+    CHECK_INT(usage, 2);
 
     REQUIRE(begin(fx.s));
     CHECK_INT(store_personal_erase(fx.s, req, DC_ALL, &erased, &err), ERR_OK);
-    CHECK_INT(erased, 2);
+    CHECK_INT(erased, 1);
     CHECK_INT(store_personal_erase(fx.s, req, DC_ALL, &erased, &err), ERR_OK);
     CHECK_INT(erased, 0);
     CHECK_INT(store_personal_erase(fx.s, req, DC_ALL, NULL, &err), ERR_OK);
@@ -542,6 +563,15 @@ static void test_personal_fields(void)
     CHECK_INT(usage, 1);
     CHECK_INT(store_subject_usage(fx.s, 999, &usage, &err), ERR_OK);
     CHECK_INT(usage, 0);
+
+    /* A fields column changed behind the store's back is a broken file:
+     * the list refuses it rather than hand on names it cannot vouch for. */
+    sqlite3 *db = raw_open(fx.path);
+    REQUIRE(db != NULL);
+    CHECK(raw_exec(db, "UPDATE personal_field SET fields = 'phone,email'"));
+    sqlite3_close(db);
+    CHECK_INT(store_personal_list(fx.s, other, fx.pool, &list, &n, &err), ERR_IO);
+    CHECK(strstr(err.msg, "phone") == NULL);
     storefx_close(&fx);
 }
 
@@ -715,7 +745,8 @@ static void test_blind_index(void)
 /* ---- retention and legal holds ---- */
 
 /* Requests in every state retention must tell apart, each with its own
- * reporter (subject) and contact and device fields. */
+ * reporter (subject) and contact and device records; `shared` also holds
+ * an account record under a second person. */
 typedef struct {
     int64_t closed, closed2, reopened, open, late, held_req, held_subj, shared;
     int64_t subj[8];
@@ -731,15 +762,13 @@ static bool make_world(store_t *s, due_world *w)
         w->subj[i] = new_subject(s, "reporter", 100 + i);
         if (*reqs[i] == 0 || w->subj[i] == 0)
             return false;
-        if (!add_field1(s, *reqs[i], w->subj[i], "email", DC_CONTACT, 100) ||
-            !add_field1(s, *reqs[i], w->subj[i], "first_name", DC_CONTACT, 100) ||
+        if (!add_field1(s, *reqs[i], w->subj[i], "first_name,email", DC_CONTACT, 100) ||
             !add_field1(s, *reqs[i], w->subj[i], "device_id", DC_DEVICE, i == 4 ? 300 : 100))
             return false;
     }
     w->co_subject = new_subject(s, "account", 100);
     return w->co_subject > 0 &&
            add_field1(s, w->shared, w->co_subject, "account_id", DC_ACCOUNT, 100) &&
-           add_field1(s, w->shared, w->co_subject, "phone", DC_CONTACT, 100) &&
            storefx_set_status(s, w->closed, 1000, SR_CLOSED) &&
            storefx_set_status(s, w->closed2, 1200, SR_CLOSED) &&
            storefx_set_status(s, w->reopened, 1000, SR_CLOSED) &&
@@ -778,14 +807,15 @@ static void test_personal_due(void)
     IDS_ARE(ids, n, w.shared);
 
     /* Holds: on a request; on its reporter; on the second person of a
-     * request (whose contact field would go with the rest). */
+     * request, which holds that person's record (account) and not the
+     * reporter's (contact). */
     int64_t h_req = add_hold1(fx.s, w.held_req, 0);
     int64_t h_subj = add_hold1(fx.s, 0, w.subj[6]);
     int64_t h_co = add_hold1(fx.s, 0, w.co_subject);
     REQUIRE(h_req > 0 && h_subj > 0 && h_co > 0);
     CHECK_INT(store_personal_due(fx.s, DC_CONTACT, true, 2000, 100, fx.pool, &ids, &n, &err),
               ERR_OK);
-    IDS_ARE(ids, n, w.closed, w.closed2);
+    IDS_ARE(ids, n, w.closed, w.closed2, w.shared);
     CHECK_INT(store_personal_due(fx.s, DC_ACCOUNT, true, 2000, 100, fx.pool, &ids, &n, &err),
               ERR_OK);
     CHECK_INT(n, 0);
@@ -812,7 +842,7 @@ static void test_personal_due(void)
     REQUIRE(begin(fx.s));
     CHECK_INT(store_personal_erase(fx.s, w.closed, DC_BIT(DC_CONTACT), &erased, &err), ERR_OK);
     CHECK(commit(fx.s));
-    CHECK_INT(erased, 2);
+    CHECK_INT(erased, 1);
     CHECK_INT(store_personal_due(fx.s, DC_CONTACT, true, 2000, 100, fx.pool, &ids, &n, &err),
               ERR_OK);
     IDS_ARE(ids, n, w.closed2, w.held_req, w.shared);
@@ -1182,7 +1212,8 @@ static void test_backup(void)
     size_t n = 0;
     CHECK_INT(store_personal_list(copy, req, fx.pool, &fields, &n, &err), ERR_OK);
     REQUIRE(n == 1);
-    CHECK_STR(fields[0].field, "email");
+    CHECK_STR(fields[0].fields, "email");
+    CHECK_INT(fields[0].dclass, DC_CONTACT);
     store_subject sub;
     CHECK_INT(store_subject_get(copy, subj, fx.pool, &sub, &err), ERR_OK);
     store_close(copy);
@@ -1242,7 +1273,7 @@ static void test_secure_delete(void)
     pattern(kept, 3);
 
     store_personal p = {.request_id = req,
-                        .field = "email",
+                        .fields = "email",
                         .dclass = DC_CONTACT,
                         .subject_id = subj,
                         .key_version = 1,
@@ -1250,7 +1281,7 @@ static void test_secure_delete(void)
                         .sealed_len = sizeof field,
                         .collected_at = 100};
     store_personal q = p;
-    q.field = "device_id";
+    q.fields = "device_id";
     q.dclass = DC_DEVICE;
     q.sealed = kept;
     REQUIRE(begin(fx.s));
@@ -1291,7 +1322,7 @@ static void test_secure_delete(void)
     sqlite3_stmt *st = NULL;
     CHECK(raw_exec(db, "PRAGMA secure_delete = OFF"));
     CHECK(sqlite3_prepare_v2(db,
-                             "INSERT INTO personal_field VALUES (?1, 'email', 'contact', ?2, 1, "
+                             "INSERT INTO personal_field VALUES (?1, 'contact', ?2, 1, 'email', "
                              "?3, 100)",
                              -1, &st, NULL) == SQLITE_OK);
     sqlite3_bind_int64(st, 1, req);
@@ -1299,7 +1330,7 @@ static void test_secure_delete(void)
     sqlite3_bind_blob(st, 3, control, sizeof control, SQLITE_STATIC);
     CHECK(sqlite3_step(st) == SQLITE_DONE);
     sqlite3_finalize(st);
-    CHECK(raw_exec(db, "DELETE FROM personal_field WHERE field = 'email'"));
+    CHECK(raw_exec(db, "DELETE FROM personal_field WHERE data_class = 'contact'"));
     CHECK(raw_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
     sqlite3_close(db);
     CHECK_INT(file_size(fx.wal), 0);
