@@ -20,22 +20,32 @@
  * (rotation re-wraps them), so this stays 1 until a future re-keying. */
 #define VAULT_KEY_VERSION 1
 
+/* The id first (the wrapping's associated data names it), then the row
+ * with its wrapped key in one insert. */
 static err_code subject_create(store_t *s, const keyring_t *k, const char *kind, int64_t now,
                                int64_t *id_out, unsigned char key[SEAL_KEY_LEN], err_t *err)
 {
-    int64_t id;
-    err_code rc = store_subject_insert(s, kind, now, &id, err);
-    if (rc != ERR_OK)
-        return rc;
     int kek_version = keyring_kek_current(k);
     const unsigned char *kek = keyring_kek_borrow(k, kek_version);
     if (kek == NULL)
         return err_set(err, ERR_INTERNAL, "the key file has no current key-encryption key");
+    int64_t id;
+    err_code rc = store_subject_reserve(s, &id, err);
+    if (rc != ERR_OK)
+        return rc;
     unsigned char wrapped[SEAL_WRAPPED_LEN];
     seal_new_key(key);
     seal_wrap_key(kek, id, VAULT_KEY_VERSION, kek_version, key, wrapped);
-    rc = store_subject_set_key(s, id, VAULT_KEY_VERSION, kek_version, wrapped, sizeof wrapped,
-                               err);
+    store_subject sub = {
+        .id = id,
+        .kind = kind,
+        .key_version = VAULT_KEY_VERSION,
+        .kek_version = kek_version,
+        .wrapped_key = wrapped,
+        .wrapped_len = sizeof wrapped,
+        .created_at = now,
+    };
+    rc = store_subject_insert(s, &sub, err);
     if (rc != ERR_OK) {
         sodium_memzero(key, SEAL_KEY_LEN);
         return rc;

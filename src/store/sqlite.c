@@ -1334,6 +1334,7 @@ const store_backend store_sqlite_backend = {
     .compact = sqp_compact,
     .backup = sqp_backup,
 
+    .subject_reserve = sqp_subject_reserve,
     .subject_insert = sqp_subject_insert,
     .subject_set_key = sqp_subject_set_key,
     .subject_get = sqp_subject_get,

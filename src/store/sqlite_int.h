@@ -518,8 +518,8 @@ static inline err_code rows_collect(store_conn *c, stmt *s, const char *table, r
 err_code sqp_compact(store_conn *c, err_t *err);
 err_code sqp_backup(store_conn *c, const char *path, err_t *err);
 
-err_code sqp_subject_insert(store_conn *c, const char *kind, int64_t now, int64_t *id_out,
-                            err_t *err);
+err_code sqp_subject_reserve(store_conn *c, int64_t *id_out, err_t *err);
+err_code sqp_subject_insert(store_conn *c, const store_subject *sub, err_t *err);
 err_code sqp_subject_set_key(store_conn *c, int64_t id, int key_version, int kek_version,
                              const unsigned char *wrapped, size_t wrapped_len, err_t *err);
 err_code sqp_subject_get(store_conn *c, int64_t id, pool_t *pool, store_subject *out, err_t *err);

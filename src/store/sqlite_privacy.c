@@ -31,6 +31,7 @@
 
 typedef enum {
     PST_WAL_CHECKPOINT,
+    PST_SUBJECT_RESERVE,
     PST_SUBJECT_INSERT,
     PST_SUBJECT_SET_KEY,
     PST_SUBJECT_GET,
@@ -104,7 +105,12 @@ static const char *const PSTMT_SQL[PST_N] = {
     /* The result row is (busy, log frames, checkpointed frames). */
     [PST_WAL_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
 
-    [PST_SUBJECT_INSERT] = "INSERT INTO subject (kind, created_at) VALUES (?1, ?2)",
+    /* The max of the rowid is one step down the b-tree. Subject rows are
+     * never deleted (erasure clears the key, the row stays), so an id,
+     * once committed, is never handed out again. */
+    [PST_SUBJECT_RESERVE] = "SELECT COALESCE(MAX(id), 0) + 1 FROM subject",
+    [PST_SUBJECT_INSERT] = "INSERT INTO subject (id, kind, key_version, kek_version, wrapped_key, "
+                           "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [PST_SUBJECT_SET_KEY] = "UPDATE subject SET key_version = ?2, kek_version = ?3, "
                             "wrapped_key = ?4 WHERE id = ?1 AND erased_at IS NULL",
     [PST_SUBJECT_GET] = "SELECT " SUBJECT_COLS " FROM subject WHERE id = ?1",
@@ -375,16 +381,47 @@ err_code sqp_backup(store_conn *c, const char *path, err_t *err)
 
 /* ---- subjects ---- */
 
-err_code sqp_subject_insert(store_conn *c, const char *kind, int64_t now, int64_t *id_out,
-                            err_t *err)
+/* A new subject's id, chosen before its row exists so that its key can be
+ * wrapped for it and stored in the same insert. The caller's transaction
+ * is a write transaction (BEGIN IMMEDIATE): it holds SQLite's one write
+ * lock from its start, so no other connection can insert a subject
+ * between this read and the caller's insert. PostgreSQL will take the
+ * id from the table's sequence instead (nextval), which is safe under
+ * concurrent writers without any lock. */
+err_code sqp_subject_reserve(store_conn *c, int64_t *id_out, err_t *err)
+{
+    stmt s;
+    if (c->read_only)
+        return err_set(err, ERR_INVALID, "a read-only store cannot add subjects");
+    err_code ec = pstmt_write(c, PST_SUBJECT_RESERVE, "store_subject_reserve", &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    return stmt_int(c, &s, "subject", id_out, err);
+}
+
+err_code sqp_subject_insert(store_conn *c, const store_subject *sub, err_t *err)
 {
     stmt s;
     err_code ec = pstmt_write(c, PST_SUBJECT_INSERT, "store_subject_insert", &s, err);
     if (ec != ERR_OK)
         return ec;
-    bind_str(&s, kind);
-    bind_i64(&s, now);
-    return stmt_insert(c, &s, "subject", id_out, err);
+    bool keyed = sub->wrapped_key != NULL;
+    bind_i64(&s, sub->id);
+    bind_str(&s, sub->kind);
+    if (keyed) {
+        bind_i64(&s, sub->key_version);
+        bind_i64(&s, sub->kek_version);
+        bind_blob(&s, sub->wrapped_key, sub->wrapped_len);
+    } else {
+        bind_null(&s);
+        bind_null(&s);
+        bind_null(&s);
+    }
+    bind_i64(&s, sub->created_at);
+    ec = stmt_exec(c, &s, "subject", err);
+    if (ec == ERR_CONFLICT)
+        return err_set(err, ERR_CONFLICT, "subject %lld exists", (long long)sub->id);
+    return ec;
 }
 
 err_code sqp_subject_set_key(store_conn *c, int64_t id, int key_version, int kek_version,

@@ -454,14 +454,30 @@ static bool blob_class(data_class dc)
     return dc == DC_MEDIA || dc == DC_RECORDING;
 }
 
-err_code store_subject_insert(store_t *s, const char *kind, int64_t now, int64_t *id_out,
-                              err_t *err)
+err_code store_subject_reserve(store_t *s, int64_t *id_out, err_t *err)
 {
     if (id_out == NULL)
-        return err_set(err, ERR_INVALID, "store_subject_insert: no output");
-    if (!NAME_IN(kind, SUBJECT_KINDS))
+        return err_set(err, ERR_INVALID, "store_subject_reserve: no output");
+    return s->be->subject_reserve(s->conn, id_out, err);
+}
+
+err_code store_subject_insert(store_t *s, const store_subject *sub, err_t *err)
+{
+    if (sub == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_insert: no subject");
+    if (sub->id <= 0)
+        return err_set(err, ERR_INVALID, "subject: the id comes from store_subject_reserve");
+    if (!NAME_IN(sub->kind, SUBJECT_KINDS))
         return err_set(err, ERR_INVALID, "subject: kind must be reporter, account or caller");
-    return s->be->subject_insert(s->conn, kind, now, id_out, err);
+    if (sub->erased_at != 0)
+        return err_set(err, ERR_INVALID, "subject: a new subject is not erased");
+    bool keyed = sub->wrapped_key != NULL && sub->wrapped_len > 0;
+    /* A key and both its versions, or none of the three. */
+    if (keyed ? sub->key_version <= 0 || sub->kek_version <= 0
+              : sub->key_version != 0 || sub->kek_version != 0 || sub->wrapped_key != NULL)
+        return err_set(err, ERR_INVALID,
+                       "subject: a wrapped key with its key and KEK versions (from 1), or none");
+    return s->be->subject_insert(s->conn, sub, err);
 }
 
 err_code store_subject_set_key(store_t *s, int64_t id, int key_version, int kek_version,

@@ -167,10 +167,17 @@ typedef struct {
     int64_t erased_at;     /* 0 = not erased */
 } store_subject;
 
-/* A new subject without a key yet (the key's associated data names the
- * row, so the row comes first): sets *id_out. */
-err_code store_subject_insert(store_t *s, const char *kind, int64_t now, int64_t *id_out,
-                              err_t *err);
+/* The id the next subject will get. A wrapped key's associated data names
+ * its subject, so the id comes first: the caller wraps the key for it and
+ * inserts the subject with store_subject_insert, in the same (write)
+ * transaction, which keeps the id from going to anyone else. */
+err_code store_subject_reserve(store_t *s, int64_t *id_out, err_t *err);
+/* Inserts a subject with the id store_subject_reserve gave, its kind and
+ * created_at, and its wrapped key in the same row (one statement):
+ * key_version and kek_version (1, 2, ...) with wrapped_key, or all three
+ * 0/NULL for a subject without a key yet. erased_at must be 0.
+ * ERR_CONFLICT if the id is taken. */
+err_code store_subject_insert(store_t *s, const store_subject *sub, err_t *err);
 /* Sets (or, in a rotation, replaces) a subject's wrapped key. ERR_NOT_FOUND
  * if there is no such subject or it has been erased. */
 err_code store_subject_set_key(store_t *s, int64_t id, int key_version, int kek_version,

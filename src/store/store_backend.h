@@ -68,8 +68,8 @@ typedef struct {
     err_code (*backup)(store_conn *c, const char *path, err_t *err);
 
     /* the privacy engine's storage */
-    err_code (*subject_insert)(store_conn *c, const char *kind, int64_t now, int64_t *id_out,
-                               err_t *err);
+    err_code (*subject_reserve)(store_conn *c, int64_t *id_out, err_t *err);
+    err_code (*subject_insert)(store_conn *c, const store_subject *sub, err_t *err);
     err_code (*subject_set_key)(store_conn *c, int64_t id, int key_version, int kek_version,
                                 const unsigned char *wrapped, size_t wrapped_len, err_t *err);
     err_code (*subject_get)(store_conn *c, int64_t id, pool_t *pool, store_subject *out,

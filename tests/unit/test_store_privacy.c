@@ -71,13 +71,24 @@ static int64_t new_request(store_t *s, int64_t at)
     return sr.id;
 }
 
+/* A subject of this kind without a key yet, reserved and inserted in its
+ * own transaction. */
+static err_code subject_add(store_t *s, const char *kind, int64_t now, int64_t *id, err_t *err)
+{
+    err_code rc = store_subject_reserve(s, id, err);
+    if (rc != ERR_OK)
+        return rc;
+    store_subject sub = {.id = *id, .kind = kind, .created_at = now};
+    return store_subject_insert(s, &sub, err);
+}
+
 static int64_t new_subject(store_t *s, const char *kind, int64_t now)
 {
     err_t err;
     int64_t id = 0;
     if (!begin(s))
         return 0;
-    if (store_subject_insert(s, kind, now, &id, &err) != ERR_OK) {
+    if (subject_add(s, kind, now, &id, &err) != ERR_OK) {
         fprintf(stderr, "new_subject: %s\n", err.msg);
         store_rollback(s);
         return 0;
@@ -344,18 +355,87 @@ static void test_subjects(void)
     err_t err;
     REQUIRE(fx_open(&fx));
     int64_t id = 0;
-    /* Writes need the caller's transaction; kinds are checked. */
-    CHECK_INT(store_subject_insert(fx.s, "reporter", 10, &id, &err), ERR_INTERNAL);
+    /* Reserving and inserting need the caller's transaction. */
+    CHECK_INT(store_subject_reserve(fx.s, &id, &err), ERR_INTERNAL);
+    store_subject one = {.id = 1, .kind = "reporter", .created_at = 10};
+    CHECK_INT(store_subject_insert(fx.s, &one, &err), ERR_INTERNAL);
     REQUIRE(begin(fx.s));
-    CHECK_INT(store_subject_insert(fx.s, "neighbour", 10, &id, &err), ERR_INVALID);
-    CHECK_INT(store_subject_insert(fx.s, NULL, 10, &id, &err), ERR_INVALID);
-    CHECK_INT(store_subject_insert(fx.s, "reporter", 10, NULL, &err), ERR_INVALID);
+    CHECK_INT(store_subject_reserve(fx.s, NULL, &err), ERR_INVALID);
+    CHECK_INT(store_subject_reserve(fx.s, &id, &err), ERR_OK);
+    CHECK_INT(id, 1); /* the first */
+    /* Reserving again before inserting gives the same id: it is the
+     * insert, in this write transaction, that takes it. */
+    int64_t again = 0;
+    CHECK_INT(store_subject_reserve(fx.s, &again, &err), ERR_OK);
+    CHECK_INT(again, id);
+    /* Kinds, ids and key parts are checked. */
+    unsigned char wrapped[72];
+    for (size_t i = 0; i < sizeof wrapped; i++)
+        wrapped[i] = (unsigned char)(i * 7);
+    const store_subject bad[] = {
+        {.id = 1, .kind = "neighbour", .created_at = 10},
+        {.id = 1, .kind = NULL, .created_at = 10},
+        {.id = 0, .kind = "reporter", .created_at = 10},
+        {.id = -1, .kind = "reporter", .created_at = 10},
+        {.id = 1, .kind = "reporter", .created_at = 10, .erased_at = 11},
+        {.id = 1, .kind = "reporter", .key_version = 1, .created_at = 10},
+        {.id = 1, .kind = "reporter", .kek_version = 1, .created_at = 10},
+        {.id = 1, .kind = "reporter", .wrapped_key = wrapped, .wrapped_len = 72, .created_at = 10},
+        {.id = 1, .kind = "reporter", .key_version = 1, .wrapped_key = wrapped,
+         .wrapped_len = 72, .created_at = 10},
+        {.id = 1, .kind = "reporter", .key_version = 1, .kek_version = 1, .wrapped_key = wrapped,
+         .wrapped_len = 0, .created_at = 10},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(store_subject_insert(fx.s, &bad[i], &err), ERR_INVALID);
+        if (err.code != ERR_INVALID)
+            fprintf(stderr, "bad subject %zu\n", i);
+    }
+    CHECK_INT(store_subject_insert(fx.s, NULL, &err), ERR_INVALID);
     int64_t ids[5];
     const char *kinds[5] = {"reporter", "account", "caller", "reporter", "reporter"};
     for (int i = 0; i < 5; i++) {
-        CHECK_INT(store_subject_insert(fx.s, kinds[i], 10 + i, &ids[i], &err), ERR_OK);
-        CHECK(i == 0 || ids[i] > ids[i - 1]);
+        CHECK_INT(subject_add(fx.s, kinds[i], 10 + i, &ids[i], &err), ERR_OK);
+        CHECK(i == 0 || ids[i] == ids[i - 1] + 1);
     }
+    /* An id taken is refused, whatever the row would hold. */
+    store_subject taken = {.id = ids[2], .kind = "caller", .created_at = 99};
+    CHECK_INT(store_subject_insert(fx.s, &taken, &err), ERR_CONFLICT);
+    CHECK(commit(fx.s));
+    /* With its key, in one insert. */
+    REQUIRE(begin(fx.s));
+    int64_t keyed_id = 0;
+    CHECK_INT(store_subject_reserve(fx.s, &keyed_id, &err), ERR_OK);
+    CHECK_INT(keyed_id, ids[4] + 1);
+    store_subject keyed = {.id = keyed_id,
+                           .kind = "reporter",
+                           .key_version = 1,
+                           .kek_version = 3,
+                           .wrapped_key = wrapped,
+                           .wrapped_len = sizeof wrapped,
+                           .created_at = 20};
+    CHECK_INT(store_subject_insert(fx.s, &keyed, &err), ERR_OK);
+    CHECK(commit(fx.s));
+    store_subject got;
+    CHECK_INT(store_subject_get(fx.s, keyed_id, fx.pool, &got, &err), ERR_OK);
+    CHECK_INT(got.key_version, 1);
+    CHECK_INT(got.kek_version, 3);
+    CHECK_INT(got.created_at, 20);
+    CHECK_INT(got.erased_at, 0);
+    CHECK(got.wrapped_key != NULL && got.wrapped_len == sizeof wrapped &&
+          memcmp(got.wrapped_key, wrapped, sizeof wrapped) == 0);
+    /* A read-only connection cannot reserve. */
+    store_t *ro = NULL;
+    store_options ropt = {.url = fx.path, .read_only = true};
+    REQUIRE(store_open(&ropt, &ro, &err) == ERR_OK);
+    if (store_begin(ro, &err) == ERR_OK) {
+        CHECK_INT(store_subject_reserve(ro, &id, &err), ERR_INVALID);
+        store_rollback(ro);
+    }
+    store_close(ro);
+    /* Take it out of the counts below: erase it. */
+    REQUIRE(begin(fx.s));
+    CHECK_INT(store_subject_erase(fx.s, keyed_id, 30, &err), ERR_OK);
     CHECK(commit(fx.s));
 
     /* A new subject has no key. */
@@ -372,9 +452,6 @@ static void test_subjects(void)
     CHECK_INT(store_subject_get(fx.s, 0, fx.pool, &sub, &err), ERR_NOT_FOUND);
 
     /* Keys on all but ids[2]; ids[3] under KEK 2. */
-    unsigned char wrapped[72];
-    for (size_t i = 0; i < sizeof wrapped; i++)
-        wrapped[i] = (unsigned char)(i * 7);
     REQUIRE(begin(fx.s));
     CHECK_INT(store_subject_set_key(fx.s, ids[0], 1, 1, wrapped, sizeof wrapped, &err), ERR_OK);
     CHECK_INT(store_subject_set_key(fx.s, ids[1], 1, 1, wrapped, sizeof wrapped, &err), ERR_OK);
