@@ -16,7 +16,9 @@
  * time, so reordering rows changes their leaves.
  *
  * The store keeps the tree's right edge (the "frontier": one hash per set
- * bit of the size), so an append costs O(log n) hashes. A checkpoint is a
+ * bit of the size), so an append costs O(log n) hashes; within a write
+ * transaction the store keeps it with the connection and writes it once,
+ * at commit, so the stored head matches the entries after every commit. A checkpoint is a
  * signed tree head: Ed25519 over (size, time, root). audit_verify_*
  * recompute every leaf and every checkpoint's root from the entries, so an
  * edited, deleted, reordered or truncated entry is found; a checkpoint

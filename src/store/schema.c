@@ -216,7 +216,10 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
  * is hashed as the Merkle leaf, seq (1, 2, ...) its position. The
  * request_id and subject_id columns only index the body and must agree
  * with it (audit verify checks). audit_head keeps the tree's right edge so
- * appending costs O(log n); audit_checkpoint keeps signed tree heads.
+ * appending costs O(log n); a write transaction keeps it in its connection
+ * and writes the row once, at commit (sqlite_privacy.c), so the row is the
+ * whole log's head after every commit. audit_checkpoint keeps signed tree
+ * heads.
  */
 #define SCHEMA_V2(ID, BYTES, KEY, CLUSTERED)                                                                       \
     "CREATE TABLE subject ("                                                                       \

@@ -315,6 +315,7 @@ static err_code sq_open(const char *location, const store_options *opt, store_co
     if (c == NULL)
         return err_set(err, ERR_NOMEM, "out of memory");
     c->read_only = opt->read_only;
+    c->data_version = -1;
     int flags = SQLITE_OPEN_NOMUTEX;
     flags |= opt->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
@@ -338,14 +339,21 @@ fail:
 
 /* ---- transactions ---- */
 
+/* Each step tells sqlite_privacy.c (sqp_txn_*, sqp_savepoint_*), which
+ * keeps the audit log's head for the transaction and writes it at COMMIT. */
+
 static err_code sq_begin(store_conn *c, err_t *err)
 {
-    return run(c, c->read_only ? ST_BEGIN_READ : ST_BEGIN, "begin", err);
+    err_code ec = run(c, c->read_only ? ST_BEGIN_READ : ST_BEGIN, "begin", err);
+    if (ec == ERR_OK)
+        sqp_txn_begun(c);
+    return ec;
 }
 
 static err_code sq_commit(store_conn *c, err_t *err)
 {
-    return run(c, ST_COMMIT, "commit", err);
+    err_code ec = sqp_txn_precommit(c, err);
+    return ec == ERR_OK ? run(c, ST_COMMIT, "commit", err) : ec;
 }
 
 static void sq_rollback(store_conn *c)
@@ -354,6 +362,7 @@ static void sq_rollback(store_conn *c)
      * rolled back; a second ROLLBACK would only fail. */
     if (!sqlite3_get_autocommit(c->db))
         (void)run(c, ST_ROLLBACK, "rollback", NULL);
+    sqp_txn_rolled_back(c);
 }
 
 static err_code sq_savepoint(store_conn *c, err_t *err)
@@ -362,23 +371,43 @@ static err_code sq_savepoint(store_conn *c, err_t *err)
      * so a job would become durable on its own, before its batch. */
     if (sqlite3_get_autocommit(c->db))
         return err_set(err, ERR_INTERNAL, "a savepoint needs a transaction");
-    return run(c, ST_SAVEPOINT, "savepoint", err);
+    err_code ec = sqp_savepoint_pre(c, err);
+    if (ec != ERR_OK)
+        return ec;
+    ec = run(c, ST_SAVEPOINT, "savepoint", err);
+    if (ec != ERR_OK) /* no savepoint opened: the state saved for it goes */
+        sqp_savepoint_released(c);
+    return ec;
 }
 
 static err_code sq_release(store_conn *c, err_t *err)
 {
-    if (sqlite3_get_autocommit(c->db))
+    if (sqlite3_get_autocommit(c->db)) {
+        sqp_txn_rolled_back(c);
         return err_set(err, ERR_IO, "release: the transaction was rolled back");
-    return run(c, ST_RELEASE, "release", err);
+    }
+    err_code ec = run(c, ST_RELEASE, "release", err);
+    if (ec == ERR_OK)
+        sqp_savepoint_released(c);
+    else
+        sqp_txn_unsure(c);
+    return ec;
 }
 
 static void sq_rollback_to(store_conn *c)
 {
     /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it, so
      * the caller's scopes stay balanced either way. */
-    if (sqlite3_get_autocommit(c->db))
+    if (sqlite3_get_autocommit(c->db)) {
+        sqp_txn_rolled_back(c);
         return;
-    (void)run(c, ST_ROLLBACK_TO, "rollback to", NULL);
+    }
+    if (run(c, ST_ROLLBACK_TO, "rollback to", NULL) != ERR_OK) {
+        sqp_txn_unsure(c);
+        (void)run(c, ST_RELEASE, "release", NULL);
+        return;
+    }
+    sqp_savepoint_rolled_back(c);
     (void)run(c, ST_RELEASE, "release", NULL);
 }
 

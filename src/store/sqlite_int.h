@@ -38,9 +38,29 @@ typedef struct {
     uint64_t last_used;
 } search_slot;
 
+/* The audit log's head (size and encoded frontier) as a write transaction
+ * of this connection has it (sqlite_privacy.c): appends keep it here and
+ * the audit_head row is written once, just before COMMIT, rather than
+ * read and rewritten for every entry. */
+#define SQ_AUDIT_FRONTIER_MAX 2048 /* audit.h's encoding: 8 + 63 x 32 bytes at most */
+typedef struct {
+    bool valid;          /* size and frontier are the head this transaction sees */
+    bool dirty;          /* ahead of the audit_head row, which COMMIT must bring level */
+    int64_t size;        /* entries */
+    int64_t stored_size; /* what the audit_head row says */
+    size_t len;
+    unsigned char frontier[SQ_AUDIT_FRONTIER_MAX];
+} sq_audit_head;
+
 struct store_conn {
     sqlite3 *db;
     bool read_only;
+    sq_audit_head audit;       /* see above */
+    sq_audit_head audit_saved; /* as it was at the outermost open savepoint */
+    int savepoints;            /* savepoints open in this transaction */
+    bool audit_checked;        /* PRAGMA data_version read in this transaction */
+    bool audit_lost;           /* a head ahead of the row was lost: COMMIT must fail */
+    int64_t data_version;      /* its value when last read; -1 before */
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];                 /* prepared on first use */
     sqlite3_stmt *privacy_stmt[SQ_PRIVACY_STMT_SLOTS]; /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
@@ -514,6 +534,17 @@ static inline err_code rows_collect(store_conn *c, stmt *s, const char *table, r
 
 /* ---- sqlite_privacy.c: the privacy engine's storage and maintenance ----
  * Named sqp_ and referenced only by store_sqlite_backend in sqlite.c. */
+
+/* Keeping the audit head across a transaction's life, from sqlite.c:
+ * after BEGIN; before COMMIT (writes the head if it moved); after a
+ * ROLLBACK; before a SAVEPOINT; after its RELEASE or ROLLBACK TO. */
+void sqp_txn_begun(store_conn *c);
+err_code sqp_txn_precommit(store_conn *c, err_t *err);
+void sqp_txn_rolled_back(store_conn *c);
+void sqp_txn_unsure(store_conn *c); /* a step failed half-way: the head may be off */
+err_code sqp_savepoint_pre(store_conn *c, err_t *err);
+void sqp_savepoint_released(store_conn *c);
+void sqp_savepoint_rolled_back(store_conn *c);
 
 err_code sqp_compact(store_conn *c, err_t *err);
 err_code sqp_backup(store_conn *c, const char *path, err_t *err);

@@ -58,8 +58,10 @@ typedef enum {
     PST_HOLD_RELEASE,
     PST_HOLD_ACTIVE,
     PST_HOLD_LIST,
+    PST_DATA_VERSION,
     PST_AUDIT_HEAD,
     PST_AUDIT_HEAD_SET,
+    PST_AUDIT_LAST,
     PST_AUDIT_INSERT,
     PST_AUDIT_ENTRIES,
     PST_AUDIT_FOR_REQUEST,
@@ -185,11 +187,16 @@ static const char *const PSTMT_SQL[PST_N] = {
     [PST_HOLD_LIST] = "SELECT " HOLD_COLS " FROM legal_hold "
                       "WHERE ?1 = 0 OR released_at IS NULL ORDER BY id",
 
+    /* Changes when another connection commits (never for this one's). */
+    [PST_DATA_VERSION] = "PRAGMA data_version",
     [PST_AUDIT_HEAD] = "SELECT size, frontier FROM audit_head WHERE id = 1",
-    /* Moves the head only from the size the caller saw: a concurrent or
-     * repeated append changes nothing and is told so. */
+    /* Written once per transaction, at COMMIT, and only over the head the
+     * transaction started from (?3): a head moved by anyone else changes
+     * nothing and is told so. */
     [PST_AUDIT_HEAD_SET] = "UPDATE audit_head SET size = ?1, frontier = ?2 "
-                           "WHERE id = 1 AND size = ?1 - 1",
+                           "WHERE id = 1 AND size = ?3",
+    /* The max of the rowid: one step down the b-tree. */
+    [PST_AUDIT_LAST] = "SELECT COALESCE(MAX(seq), 0) FROM audit_entry",
     [PST_AUDIT_INSERT] = "INSERT INTO audit_entry (" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)",
     [PST_AUDIT_ENTRIES] = "SELECT " AUDIT_COLS " FROM audit_entry WHERE seq > ?1 "
                           "ORDER BY seq LIMIT ?2",
@@ -854,6 +861,28 @@ err_code sqp_hold_list(store_conn *c, bool active_only, pool_t *pool, store_hold
 
 /* ---- the audit log ---- */
 
+/*
+ * The head (the tree's size and right edge, which audit.c encodes) lives
+ * in the audit_head row, but a write transaction keeps it in the
+ * connection (c->audit): the first use in a transaction reads the row,
+ * each append updates the copy, and the row is written once, just before
+ * COMMIT. So a batch of appends costs one read and one write of the head,
+ * not one each per entry, and at every commit the row is the whole log's
+ * head, as audit verify checks.
+ *
+ * The copy is trusted only while nothing else can have changed the log:
+ *   - another connection's commit: PRAGMA data_version, read at the first
+ *     use in each transaction (BEGIN IMMEDIATE holds the write lock, so
+ *     nobody commits after that until this transaction ends);
+ *   - a rollback: of the transaction (the copy is dropped), or to the
+ *     savepoint a job runs in (the copy goes back to what it was there;
+ *     a savepoint inside that one writes the row first, so rolling back
+ *     to it can just read the row again);
+ *   - SQLite rolling back on its own after an I/O error: the connection
+ *     is then outside any transaction, and a copy is never used there.
+ * Read-only connections and reads outside a transaction read the row.
+ */
+
 /* The one row of audit_head. */
 typedef struct {
     int64_t size;
@@ -868,51 +897,237 @@ static void read_audit_head(row *r, void *item)
     h->frontier = rd_blob(r, &h->frontier_len);
 }
 
-err_code sqp_audit_head(store_conn *c, pool_t *pool, int64_t *size, const unsigned char **frontier,
-                        size_t *frontier_len, err_t *err)
+/* Reads the row into h (its bytes from pool). */
+static err_code audit_head_read(store_conn *c, pool_t *pool, audit_head_row *h, err_t *err)
 {
     stmt s;
-    audit_head_row h = {0};
     err_code ec = pstmt_get(c, PST_AUDIT_HEAD, &s, err);
     if (ec != ERR_OK)
         return ec;
-    ec = stmt_one(c, &s, "audit_head", read_audit_head, &h, pool, "audit_head is missing its row",
+    ec = stmt_one(c, &s, "audit_head", read_audit_head, h, pool, "audit_head is missing its row",
                   err);
     /* The migration creates the one row; without it the log cannot be
      * trusted to be complete: that is a broken file, not a lookup that
      * found nothing. */
     if (ec == ERR_NOT_FOUND)
         ec = err_set(err, ERR_IO, "audit_head is missing its row");
-    if (ec == ERR_OK && h.frontier == NULL)
+    if (ec == ERR_OK && h->frontier == NULL)
         ec = err_set(err, ERR_IO, "audit_head has no frontier");
-    if (ec == ERR_OK) {
-        *size = h.size;
-        *frontier = h.frontier;
-        *frontier_len = h.frontier_len;
-    }
     return ec;
 }
 
-/* The head moves first, and only from seq - 1: if it does not, nothing
- * was written. The entry's insert can then only fail on a broken file,
- * and the caller's transaction rolls both back. */
-err_code sqp_audit_append(store_conn *c, const store_audit_row *e, const unsigned char *frontier,
-                          size_t frontier_len, err_t *err)
+/* Drops the copy where the log is back to what the row says (a
+ * rollback). */
+static void audit_forget(store_conn *c)
 {
+    c->audit.valid = false;
+    c->audit.dirty = false;
+}
+
+/* Drops the copy in the middle of a transaction. If it was ahead of the
+ * row, the entries appended since are in the log and their head is gone:
+ * committing them would leave the row behind the log, so the commit is
+ * refused (the caller rolls back). */
+static void audit_lose(store_conn *c)
+{
+    if (c->audit.valid && c->audit.dirty)
+        c->audit_lost = true;
+    audit_forget(c);
+}
+
+/* Whether this connection may keep the head: a write transaction. */
+static bool audit_keepable(store_conn *c)
+{
+    return !c->read_only && !sqlite3_get_autocommit(c->db);
+}
+
+/* Makes c->audit the head this transaction sees: checks the copy once
+ * per transaction, and reads the row when there is no good copy. */
+static err_code audit_load(store_conn *c, err_t *err)
+{
+    if (!c->audit_checked) {
+        stmt s;
+        int64_t version = 0;
+        err_code ec = pstmt_get(c, PST_DATA_VERSION, &s, err);
+        if (ec == ERR_OK)
+            ec = stmt_int(c, &s, "data_version", &version, err);
+        if (ec != ERR_OK)
+            return ec;
+        /* Nothing is dirty here: a transaction's first look comes before
+         * its first append. */
+        if (version != c->data_version)
+            audit_forget(c);
+        c->data_version = version;
+        c->audit_checked = true;
+    }
+    if (c->audit.valid)
+        return ERR_OK;
+    pool_t *pool = pool_new();
+    if (pool == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    audit_head_row h = {0};
+    err_code ec = audit_head_read(c, pool, &h, err);
+    if (ec == ERR_OK && h.frontier_len > SQ_AUDIT_FRONTIER_MAX)
+        ec = err_set(err, ERR_IO, "audit_head holds a frontier longer than any log's");
+    if (ec == ERR_OK) {
+        c->audit.size = h.size;
+        c->audit.stored_size = h.size;
+        c->audit.len = h.frontier_len;
+        if (h.frontier_len > 0)
+            memcpy(c->audit.frontier, h.frontier, h.frontier_len);
+        c->audit.valid = true;
+        c->audit.dirty = false;
+    }
+    pool_free(pool);
+    return ec;
+}
+
+/* Writes the kept head to the row if it is ahead of it. */
+static err_code audit_flush(store_conn *c, err_t *err)
+{
+    if (!c->audit.valid || !c->audit.dirty)
+        return ERR_OK;
     stmt s;
     err_code ec = pstmt_write(c, PST_AUDIT_HEAD_SET, "store_audit_append", &s, err);
     if (ec != ERR_OK)
         return ec;
-    bind_i64(&s, e->seq);
-    bind_blob(&s, frontier, frontier_len);
+    bind_i64(&s, c->audit.size);
+    bind_blob(&s, c->audit.frontier, c->audit.len);
+    bind_i64(&s, c->audit.stored_size);
     size_t changed = 0;
     ec = stmt_exec_count(c, &s, "audit_head", &changed, err);
     if (ec == ERR_OK && changed == 0)
-        ec = err_set(err, ERR_CONFLICT, "audit: entry %lld does not follow the log's head",
-                     (long long)e->seq);
+        ec = err_set(err, ERR_CONFLICT, "audit: the log's head moved under this transaction");
+    if (ec != ERR_OK) {
+        audit_lose(c);
+        return ec;
+    }
+    c->audit.stored_size = c->audit.size;
+    c->audit.dirty = false;
+    return ERR_OK;
+}
+
+void sqp_txn_begun(store_conn *c)
+{
+    /* A copy still dirty here belongs to a transaction SQLite ended on its
+     * own (an I/O error rolls back): it describes nothing. */
+    if (c->audit.dirty)
+        audit_forget(c);
+    c->audit_checked = false;
+    c->audit_lost = false;
+    c->savepoints = 0;
+}
+
+err_code sqp_txn_precommit(store_conn *c, err_t *err)
+{
+    if (c->audit_lost)
+        return err_set(err, ERR_INTERNAL,
+                       "audit: this transaction lost track of the log's head: not committed");
+    if (!audit_keepable(c)) {
+        audit_forget(c);
+        return ERR_OK; /* COMMIT says what is wrong, if anything */
+    }
+    return audit_flush(c, err);
+}
+
+void sqp_txn_rolled_back(store_conn *c)
+{
+    audit_forget(c);
+    c->audit_lost = false;
+    c->savepoints = 0;
+}
+
+void sqp_txn_unsure(store_conn *c)
+{
+    audit_lose(c);
+}
+
+err_code sqp_savepoint_pre(store_conn *c, err_t *err)
+{
+    if (c->savepoints == 0) {
+        c->audit_saved = c->audit; /* a job's savepoint: copied, not written */
+    } else {
+        err_code ec = audit_flush(c, err); /* nested: the row holds it */
+        if (ec != ERR_OK)
+            return ec;
+    }
+    c->savepoints++;
+    return ERR_OK;
+}
+
+void sqp_savepoint_released(store_conn *c)
+{
+    if (c->savepoints > 0)
+        c->savepoints--;
+}
+
+void sqp_savepoint_rolled_back(store_conn *c)
+{
+    if (c->savepoints == 1)
+        c->audit = c->audit_saved;
+    else /* nested, written before it was opened: read it again */
+        audit_forget(c);
+}
+
+err_code sqp_audit_head(store_conn *c, pool_t *pool, int64_t *size, const unsigned char **frontier,
+                        size_t *frontier_len, err_t *err)
+{
+    if (!audit_keepable(c)) {
+        audit_head_row h = {0};
+        err_code ec = audit_head_read(c, pool, &h, err);
+        if (ec == ERR_OK) {
+            *size = h.size;
+            *frontier = h.frontier;
+            *frontier_len = h.frontier_len;
+        }
+        return ec;
+    }
+    err_code ec = audit_load(c, err);
     if (ec != ERR_OK)
         return ec;
+    /* Never a NULL frontier, even an empty one: the caller tells "no
+     * bytes" from "missing" by the pointer. */
+    unsigned char *copy = pool_alloc(pool, c->audit.len > 0 ? c->audit.len : 1);
+    if (copy == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    memcpy(copy, c->audit.frontier, c->audit.len);
+    *size = c->audit.size;
+    *frontier = copy;
+    *frontier_len = c->audit.len;
+    return ERR_OK;
+}
 
+err_code sqp_audit_append(store_conn *c, const store_audit_row *e, const unsigned char *frontier,
+                          size_t frontier_len, err_t *err)
+{
+    stmt s;
+    err_code ec = need_txn(c, "store_audit_append", err);
+    if (ec == ERR_OK && c->read_only)
+        ec = err_set(err, ERR_INVALID, "a read-only store cannot append to the audit log");
+    if (ec == ERR_OK)
+        ec = audit_load(c, err);
+    if (ec != ERR_OK)
+        return ec;
+    if (e->seq != c->audit.size + 1)
+        return err_set(err, ERR_CONFLICT, "audit: entry %lld does not follow the log's head",
+                       (long long)e->seq);
+    if (frontier_len > SQ_AUDIT_FRONTIER_MAX)
+        return err_set(err, ERR_INVALID, "audit: a frontier longer than any log's");
+
+    /* The entry goes only right after the log's last one, whatever the
+     * copy says: a copy gone wrong can fail an append, never leave a gap
+     * in the log. */
+    int64_t last = 0;
+    ec = pstmt_get(c, PST_AUDIT_LAST, &s, err);
+    if (ec == ERR_OK)
+        ec = stmt_int(c, &s, "audit_entry", &last, err);
+    if (ec != ERR_OK)
+        return ec;
+    if (last != e->seq - 1) {
+        audit_lose(c);
+        return err_set(err, ERR_CONFLICT, "audit: entry %lld does not follow the log's last entry",
+                       (long long)e->seq);
+    }
     ec = pstmt_get(c, PST_AUDIT_INSERT, &s, err);
     if (ec != ERR_OK)
         return ec;
@@ -921,7 +1136,20 @@ err_code sqp_audit_append(store_conn *c, const store_audit_row *e, const unsigne
     bind_opt_id(&s, e->request_id);
     bind_opt_id(&s, e->subject_id);
     bind_str_n(&s, e->body, e->body_len);
-    return stmt_exec(c, &s, "audit_entry", err);
+    ec = stmt_exec(c, &s, "audit_entry", err);
+    if (ec == ERR_CONFLICT) {
+        /* The log is ahead of the copy: nothing was written here, and
+         * the copy is not to be trusted any more. */
+        audit_lose(c);
+        ec = err_set(err, ERR_CONFLICT, "audit: entry %lld is taken", (long long)e->seq);
+    }
+    if (ec != ERR_OK)
+        return ec;
+    c->audit.size = e->seq;
+    c->audit.len = frontier_len;
+    memcpy(c->audit.frontier, frontier, frontier_len);
+    c->audit.dirty = true;
+    return ERR_OK;
 }
 
 static void read_audit(row *r, void *item)

@@ -315,8 +315,9 @@ err_code store_hold_list(store_t *s, bool active_only, pool_t *pool, store_hold 
 #define STORE_SIG_LEN 64
 #define STORE_PUBKEY_LEN 32
 
-/* The tree's size and right edge (an opaque byte string audit.c encodes).
- * A new store has size 0 and an empty frontier. */
+/* The tree's size and right edge (an opaque byte string audit.c encodes),
+ * as the caller's transaction sees the log: with the entries it appended
+ * itself. A new store has size 0 and an empty frontier. */
 err_code store_audit_head(store_t *s, pool_t *pool, int64_t *size,
                           const unsigned char **frontier, size_t *frontier_len, err_t *err);
 
@@ -330,7 +331,11 @@ typedef struct {
 } store_audit_row;
 
 /* Appends one entry and sets the new head, in the caller's transaction.
- * e->seq must be the head's size + 1 (ERR_CONFLICT otherwise). */
+ * e->seq must be the head's size + 1 and follow the log's last entry
+ * (ERR_CONFLICT otherwise). A backend may keep the head with the
+ * connection while the transaction lasts and write it to the database
+ * only at store_commit, so a batch of appends reads and writes it once;
+ * after every commit the stored head is the whole log's. */
 err_code store_audit_append(store_t *s, const store_audit_row *e, const unsigned char *frontier,
                             size_t frontier_len, err_t *err);
 /* Entries with seq > after_seq, by seq, at most max. */

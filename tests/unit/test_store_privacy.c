@@ -1153,6 +1153,127 @@ static void test_audit_log(void)
     storefx_close(&fx);
 }
 
+/* The head as the audit_head row holds it, read behind the store's back:
+ * its size, or -1; *first gets the frontier's first byte. */
+static long long row_head(const storefx *fx, int *first)
+{
+    sqlite3 *db = raw_open(fx->path);
+    if (db == NULL)
+        return -1;
+    long long size = raw_int(db, "SELECT size FROM audit_head WHERE id = 1");
+    *first = (int)raw_int(db, "SELECT unicode(CAST(frontier AS TEXT)) FROM audit_head");
+    sqlite3_close(db);
+    return size;
+}
+
+static int64_t head_size(store_t *s, pool_t *pool)
+{
+    err_t err;
+    int64_t size = -1;
+    const unsigned char *frontier;
+    size_t len;
+    if (store_audit_head(s, pool, &size, &frontier, &len, &err) != ERR_OK)
+        return -1;
+    return size;
+}
+
+/* A write transaction keeps the head in the connection and writes the row
+ * once, at commit: the row is the whole log's head after every commit,
+ * a rollback (whole, or to a job's savepoint, or to a nested one) puts
+ * the head back where the log is, and another connection's appends are
+ * seen. */
+static void test_audit_head_kept(void)
+{
+    storefx fx;
+    err_t err;
+    REQUIRE(fx_open(&fx));
+    int first = 0;
+
+    /* Three appends, one commit: the row follows at the commit. */
+    REQUIRE(begin(fx.s));
+    for (int64_t seq = 1; seq <= 3; seq++)
+        CHECK_INT(append(fx.s, seq, 0, "{\"e\":1}", &err), ERR_OK);
+    CHECK_INT(head_size(fx.s, fx.pool), 3);
+    CHECK(commit(fx.s));
+    CHECK_INT(row_head(&fx, &first), 3);
+    CHECK_INT(first, 3); /* append() fills the frontier with seq's byte */
+
+    /* A job's savepoint rolled back: its entry and its head go; the next
+     * append takes its place. Released ones stay. */
+    REQUIRE(begin(fx.s));
+    REQUIRE(store_savepoint(fx.s, &err) == ERR_OK);
+    CHECK_INT(append(fx.s, 4, 0, "{\"e\":4}", &err), ERR_OK);
+    CHECK_INT(store_release(fx.s, &err), ERR_OK);
+    REQUIRE(store_savepoint(fx.s, &err) == ERR_OK);
+    CHECK_INT(append(fx.s, 5, 0, "{\"e\":5}", &err), ERR_OK);
+    CHECK_INT(append(fx.s, 6, 0, "{\"e\":6}", &err), ERR_OK);
+    store_rollback_to(fx.s);
+    CHECK_INT(head_size(fx.s, fx.pool), 4);
+    CHECK_INT(append(fx.s, 6, 0, "{\"e\":6}", &err), ERR_CONFLICT);
+    REQUIRE(store_savepoint(fx.s, &err) == ERR_OK);
+    CHECK_INT(append(fx.s, 5, 0, "{\"again\":5}", &err), ERR_OK);
+    /* nested: the outer state is written to the row before it opens */
+    REQUIRE(store_savepoint(fx.s, &err) == ERR_OK);
+    CHECK_INT(append(fx.s, 6, 0, "{\"e\":6}", &err), ERR_OK);
+    store_rollback_to(fx.s);
+    CHECK_INT(head_size(fx.s, fx.pool), 5);
+    CHECK_INT(append(fx.s, 6, 0, "{\"again\":6}", &err), ERR_OK);
+    CHECK_INT(store_release(fx.s, &err), ERR_OK);
+    CHECK(commit(fx.s));
+    CHECK_INT(row_head(&fx, &first), 6);
+    CHECK_INT(first, 6);
+    store_audit_row *rows = NULL;
+    size_t n = 0;
+    CHECK_INT(store_audit_entries(fx.s, 3, 10, fx.pool, &rows, &n, &err), ERR_OK);
+    REQUIRE(n == 3);
+    CHECK_STR(rows[0].body, "{\"e\":4}");
+    CHECK_STR(rows[1].body, "{\"again\":5}");
+    CHECK_STR(rows[2].body, "{\"again\":6}");
+
+    /* The whole transaction rolled back: the row never moved, and the
+     * connection reads it again. */
+    REQUIRE(begin(fx.s));
+    CHECK_INT(append(fx.s, 7, 0, "{\"e\":7}", &err), ERR_OK);
+    store_rollback(fx.s);
+    CHECK_INT(row_head(&fx, &first), 6);
+    REQUIRE(begin(fx.s));
+    CHECK_INT(head_size(fx.s, fx.pool), 6);
+    CHECK_INT(append(fx.s, 7, 0, "{\"e\":7}", &err), ERR_OK);
+    CHECK(commit(fx.s));
+
+    /* Another connection appends: this one sees it at its next
+     * transaction, rather than appending over it. */
+    store_t *other = NULL;
+    store_options opt = {.url = fx.path, .sync = false};
+    REQUIRE(store_open(&opt, &other, &err) == ERR_OK);
+    REQUIRE(begin(other));
+    CHECK_INT(head_size(other, fx.pool), 7);
+    CHECK_INT(append(other, 8, 0, "{\"other\":8}", &err), ERR_OK);
+    CHECK(commit(other));
+    REQUIRE(begin(fx.s));
+    CHECK_INT(head_size(fx.s, fx.pool), 8);
+    CHECK_INT(append(fx.s, 9, 0, "{\"e\":9}", &err), ERR_OK);
+    CHECK(commit(fx.s));
+    /* ... and the other way round, with the row edited behind both
+     * (another writer's commit all the same). */
+    REQUIRE(begin(other));
+    CHECK_INT(head_size(other, fx.pool), 9);
+    store_rollback(other);
+    store_close(other);
+    sqlite3 *db = raw_open(fx.path);
+    REQUIRE(db != NULL);
+    CHECK(raw_exec(db, "UPDATE audit_head SET size = 42"));
+    sqlite3_close(db);
+    REQUIRE(begin(fx.s));
+    CHECK_INT(head_size(fx.s, fx.pool), 42);
+    /* A head ahead of the log (the row says 42, the log ends at 9): the
+     * entry is refused rather than leave a gap. */
+    CHECK_INT(append(fx.s, 43, 0, "{\"e\":43}", &err), ERR_CONFLICT);
+    store_rollback(fx.s);
+    CHECK_INT(row_head(&fx, &first), 42);
+    storefx_close(&fx);
+}
+
 static store_checkpoint mk_checkpoint(int64_t size)
 {
     store_checkpoint cp = {.size = size, .at = 2000 + size};
@@ -1511,5 +1632,6 @@ static void test_bad_arguments(void)
 TEST_MAIN(TEST(test_migrate_fresh), TEST(test_migrate_from_v1), TEST(test_subjects),
           TEST(test_personal_fields), TEST(test_blobs), TEST(test_blind_index),
           TEST(test_personal_due), TEST(test_blob_due), TEST(test_holds), TEST(test_audit_log),
+          TEST(test_audit_head_kept),
           TEST(test_checkpoints), TEST(test_compact), TEST(test_backup), TEST(test_secure_delete),
           TEST(test_query_plans), TEST(test_bad_arguments))
