@@ -568,9 +568,11 @@ err_code sqp_personal_list(store_conn *c, int64_t request_id, pool_t *pool, stor
      * it (erasure receipts), so a column that breaks the rule is a broken
      * file, not something to pass on. */
     for (size_t i = 0; i < n; i++)
-        if (rows[i].fields == NULL || store_personal_fields_count(rows[i].fields, rows[i].dclass) == 0)
-            return err_set(err, ERR_IO, "personal_field holds a record whose fields this build "
-                                        "does not know");
+        if (rows[i].fields == NULL ||
+            store_personal_fields_count(rows[i].fields, rows[i].dclass) == 0)
+            return err_set(err, ERR_IO,
+                           "personal_field holds a record whose fields this build "
+                           "does not know");
     /* The key orders by class name; the domain's order is the enum's (a
      * handful of rows, one per class). */
     for (size_t i = 1; i < n; i++) {

@@ -387,8 +387,8 @@ static void test_sealed_and_bound(void)
              "data_class = 'device'",
              (long long)a);
     CHECK(exec_raw(&fx, sql));
-    CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, a, DC_BIT(DC_DEVICE), T0, pool,
-                    &v, &err),
+    CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, a, DC_BIT(DC_DEVICE), T0, pool, &v,
+                    &err),
               ERR_INTERNAL);
     CHECK(v.reporter.device_id == NULL && v.reporter.email == NULL);
     CHECK(strstr(err.msg, "canary") == NULL && strstr(err.msg, "dev-") == NULL);

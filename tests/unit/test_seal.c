@@ -249,8 +249,8 @@ static void test_record_round_trip(void)
     CHECK_INT(buf[0], SEAL_RECORD_VERSION);
     CHECK_INT(buf[1], 4);
     /* The exact bytes of the first pair. */
-    static const unsigned char first[] = {10,  'f', 'i', 'r', 's', 't', '_', 'n', 'a', 'm', 'e',
-                                          0,   0,   0,   0,   3,   'A', 'd', 'a', 0};
+    static const unsigned char first[] = {10,  'f', 'i', 'r', 's', 't', '_', 'n', 'a', 'm',
+                                          'e', 0,   0,   0,   0,   3,   'A', 'd', 'a', 0};
     CHECK(memcmp(buf + 2, first, sizeof first) == 0);
 
     seal_pair got[SEAL_RECORD_MAX_PAIRS];
@@ -345,16 +345,16 @@ static void test_record_decode_is_strict(void)
 
     /* Bytes changed: the version, lengths, the 0s and names' characters
      * must not decode; a value byte may be anything but 0. */
-    size_t name2 = 2 + 1 + 5 + 1 + 4 + 15 + 1; /* where the second pair starts */
-    size_t structural[] = {0,                 /* version */
-                           1,                 /* count */
-                           2,                 /* name length */
-                           3, 7,              /* name characters */
-                           8,                 /* the name's 0 */
-                           9, 10, 11, 12,     /* value length */
-                           13, 27,            /* value bytes */
-                           28,                /* the value's 0 */
-                           name2, name2 + 1}; /* second name length, character */
+    size_t name2 = 2 + 1 + 5 + 1 + 4 + 15 + 1;      /* where the second pair starts */
+    size_t structural[] = {0,                       /* version */
+                           1,                       /* count */
+                           2,                       /* name length */
+                           3,     7,                /* name characters */
+                           8,                       /* the name's 0 */
+                           9,     10,       11, 12, /* value length */
+                           13,    27,               /* value bytes */
+                           28,                      /* the value's 0 */
+                           name2, name2 + 1};       /* second name length, character */
     for (size_t i = 0; i < sizeof structural / sizeof structural[0]; i++) {
         size_t at = structural[i];
         REQUIRE(at < len);
@@ -367,10 +367,10 @@ static void test_record_decode_is_strict(void)
             bool opened = decodes(buf, len);
             /* A name character to another lower-case letter or digit is a
              * valid, different name; nothing else may decode. */
-            bool still_valid = ((at == 3 || at == 7 || at == name2 + 1) &&
-                                ((tries[t] >= 'a' && tries[t] <= 'z') ||
-                                 (tries[t] >= '0' && tries[t] <= '9'))) ||
-                               ((at == 13 || at == 27) && tries[t] != 0);
+            bool still_valid =
+                ((at == 3 || at == 7 || at == name2 + 1) &&
+                 ((tries[t] >= 'a' && tries[t] <= 'z') || (tries[t] >= '0' && tries[t] <= '9'))) ||
+                ((at == 13 || at == 27) && tries[t] != 0);
             if (opened != still_valid)
                 fprintf(stderr, "record byte %zu set to 0x%02x: decodes %d\n", at, tries[t],
                         opened);
@@ -382,7 +382,7 @@ static void test_record_decode_is_strict(void)
     len = encode(twice, 2, buf, sizeof buf);
     REQUIRE(len > 0);
     size_t second = 2 + 1 + 5 + 1 + 4 + 1 + 1 + 1; /* the second name's first byte */
-    buf[second] = 'e'; /* "phonf" to "ehonf": another name, fine */
+    buf[second] = 'e';                             /* "phonf" to "ehonf": another name, fine */
     CHECK(decodes(buf, len));
     memcpy(buf + second, "email", 5);
     CHECK(!decodes(buf, len));
@@ -549,5 +549,5 @@ static void test_blind_digest(void)
 
 TEST_MAIN(TEST(test_round_trip), TEST(test_open_fails), TEST(test_nonces_differ), TEST(test_wrap),
           TEST(test_ad), TEST(test_ad_refuses_bad_class), TEST(test_record_round_trip),
-          TEST(test_record_refuses_bad_pairs), TEST(test_record_decode_is_strict), TEST(test_normalize_email),
-          TEST(test_normalize_phone), TEST(test_blind_digest))
+          TEST(test_record_refuses_bad_pairs), TEST(test_record_decode_is_strict),
+          TEST(test_normalize_email), TEST(test_normalize_phone), TEST(test_blind_digest))

@@ -381,10 +381,19 @@ static void test_subjects(void)
         {.id = 1, .kind = "reporter", .key_version = 1, .created_at = 10},
         {.id = 1, .kind = "reporter", .kek_version = 1, .created_at = 10},
         {.id = 1, .kind = "reporter", .wrapped_key = wrapped, .wrapped_len = 72, .created_at = 10},
-        {.id = 1, .kind = "reporter", .key_version = 1, .wrapped_key = wrapped,
-         .wrapped_len = 72, .created_at = 10},
-        {.id = 1, .kind = "reporter", .key_version = 1, .kek_version = 1, .wrapped_key = wrapped,
-         .wrapped_len = 0, .created_at = 10},
+        {.id = 1,
+         .kind = "reporter",
+         .key_version = 1,
+         .wrapped_key = wrapped,
+         .wrapped_len = 72,
+         .created_at = 10},
+        {.id = 1,
+         .kind = "reporter",
+         .key_version = 1,
+         .kek_version = 1,
+         .wrapped_key = wrapped,
+         .wrapped_len = 0,
+         .created_at = 10},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK_INT(store_subject_insert(fx.s, &bad[i], &err), ERR_INVALID);
@@ -551,11 +560,11 @@ static void test_personal_fields(void)
     CHECK(strstr(err.msg, "contact") != NULL);
     /* The fields column: the class's own known names, in
      * SR_PERSONAL_FIELDS order, each once, nothing else. */
-    const char *bad[] = {"phone",          /* (as DC_DEVICE, below) */
-                         "shoe_size",      "email,first_name", "email,email",
-                         "email,",         ",email",           "",
-                         "email,,phone",   "email phone",      "first_name,last_name,email,phone,x",
-                         "Email",          "email,device_id"};
+    const char *bad[] = {"phone", /* (as DC_DEVICE, below) */
+                         "shoe_size",    "email,first_name", "email,email",
+                         "email,",       ",email",           "",
+                         "email,,phone", "email phone",      "first_name,last_name,email,phone,x",
+                         "Email",        "email,device_id"};
     CHECK_INT(add_field(fx.s, 999, subj, "phone", DC_CONTACT, 100, &err), ERR_INVALID);
     CHECK_INT(add_field(fx.s, req, subj, "phone", DC_DEVICE, 100, &err), ERR_INVALID);
     for (size_t i = 1; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1632,6 +1641,5 @@ static void test_bad_arguments(void)
 TEST_MAIN(TEST(test_migrate_fresh), TEST(test_migrate_from_v1), TEST(test_subjects),
           TEST(test_personal_fields), TEST(test_blobs), TEST(test_blind_index),
           TEST(test_personal_due), TEST(test_blob_due), TEST(test_holds), TEST(test_audit_log),
-          TEST(test_audit_head_kept),
-          TEST(test_checkpoints), TEST(test_compact), TEST(test_backup), TEST(test_secure_delete),
-          TEST(test_query_plans), TEST(test_bad_arguments))
+          TEST(test_audit_head_kept), TEST(test_checkpoints), TEST(test_compact), TEST(test_backup),
+          TEST(test_secure_delete), TEST(test_query_plans), TEST(test_bad_arguments))
