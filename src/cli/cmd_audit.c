@@ -112,7 +112,13 @@ static int audit_verify(const char *dir, const cli_opt *opts)
     return 0;
 }
 
-static err_code nothing(cli_env *env, void *arg, err_t *err);
+/* A transaction with no work of its own: cli_audited then only signs a
+ * checkpoint of the log as it stands. */
+static err_code nothing(cli_env *env, void *arg, err_t *err)
+{
+    (void)env, (void)arg, (void)err;
+    return ERR_OK;
+}
 
 static int audit_export_cmd(cli_env *env, const char *out)
 {
@@ -146,12 +152,6 @@ static int audit_export_cmd(cli_env *env, const char *out)
     }
     printf("exported the audit log to %s\n", out);
     return 0;
-}
-
-static err_code nothing(cli_env *env, void *arg, err_t *err)
-{
-    (void)env, (void)arg, (void)err;
-    return ERR_OK;
 }
 
 static int audit_checkpoint_cmd(cli_env *env, const char *out)

@@ -106,18 +106,23 @@ static int64_t audit_size(storefx *fx)
     return size;
 }
 
-/* The latest audit entry's action and actor, decoded. */
-static bool audit_last(storefx *fx, audit_action *action, char *actor, size_t cap)
+/* The latest audit entry, decoded; its strings come from pool. */
+static bool audit_last_entry(storefx *fx, pool_t *pool, audit_entry *e)
 {
     err_t err;
-    pool_t *pool = pool_new();
     int64_t size = audit_size(fx), seq;
     store_audit_row *rows;
     size_t n = 0;
+    return size > 0 && store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK &&
+           n == 1 && audit_entry_decode(rows[0].body, rows[0].body_len, pool, e, &seq, &err) == ERR_OK;
+}
+
+/* The latest audit entry's action and actor. */
+static bool audit_last(storefx *fx, audit_action *action, char *actor, size_t cap)
+{
+    pool_t *pool = pool_new();
     audit_entry e;
-    bool ok = pool != NULL && size > 0 &&
-              store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK && n == 1 &&
-              audit_entry_decode(rows[0].body, rows[0].body_len, pool, &e, &seq, &err) == ERR_OK;
+    bool ok = pool != NULL && audit_last_entry(fx, pool, &e);
     if (ok) {
         *action = e.action;
         snprintf(actor, cap, "%s", e.actor);
@@ -129,22 +134,14 @@ static bool audit_last(storefx *fx, audit_action *action, char *actor, size_t ca
 /* Whether the latest audit entry names exactly these fields, and count. */
 static bool audit_last_fields(storefx *fx, const char *fields, int64_t count)
 {
-    err_t err;
     pool_t *pool = pool_new();
-    int64_t size = audit_size(fx), seq;
-    store_audit_row *rows;
-    size_t n = 0;
     audit_entry e;
-    bool ok = pool != NULL && size > 0 &&
-              store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK && n == 1 &&
-              audit_entry_decode(rows[0].body, rows[0].body_len, pool, &e, &seq, &err) == ERR_OK &&
-              e.fields != NULL && strcmp(e.fields, fields) == 0 && e.count == count;
+    bool ok = pool != NULL && audit_last_entry(fx, pool, &e) && e.fields != NULL &&
+              strcmp(e.fields, fields) == 0 && e.count == count;
     pool_free(pool);
     return ok;
 }
 
-/* gate_read_request in a transaction that is committed whatever the
- * verdict (the refusal is on record). */
 /* Ends the transaction of a gatekeeper call that returned rc: a refusal
  * is committed like a success, since its audit entry must stay; any other
  * failure rolls back. A failed commit is the result. */
