@@ -5,7 +5,7 @@
 # so unit tests and fuzzers link exactly the code the server runs.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium expat
+PKGS    := libmicrohttpd jansson sqlite3 libsodium expat vips
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -20,12 +20,13 @@ LIBS    := $(PKG_LIBS) -pthread -lm
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
-GEN_SRC  := build/gen/demo_catalog.c
+GEN_SRC  := build/gen/demo_catalog.c build/gen/i18n_po.c build/gen/web_assets.c
+PO       := $(sort $(wildcard po/*.po))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
-REL_OBJ  := $(LIB_SRC:%.c=build/rel/%.o) build/rel/gen/demo_catalog.o
-ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) build/asan/obj/gen/demo_catalog.o
+REL_OBJ  := $(LIB_SRC:%.c=build/rel/%.o) $(GEN_SRC:build/gen/%.c=build/rel/gen/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o) $(GEN_SRC:build/gen/%.c=build/asan/obj/gen/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 REPLAYS  := $(FUZZ_SRC:fuzz/%.c=build/asan/fuzz/%)
 
@@ -42,7 +43,7 @@ run: deps build/civic311
 
 test: deps-test
 	$(MAKE) --no-print-directory build/asan/civic311 $(TESTS) $(REPLAYS)
-	$(MAKE) --no-print-directory unit fuzz-replay api-test
+	$(MAKE) --no-print-directory unit fuzz-replay api-test web-test
 
 deps:
 	@scripts/install-deps run
@@ -55,11 +56,22 @@ build/gen/demo_catalog.c: data/demo/catalog.json build/embed
 	@mkdir -p $(@D)
 	build/embed demo_catalog_json < $< > $@
 
+# The website's stylesheet, served from the binary (web.c).
+build/gen/web_assets.c: assets/site.css build/embed
+	@mkdir -p $(@D)
+	build/embed web_site_css < assets/site.css > $@
+
+# The website's message catalogs (src/web/i18n.h), checked by msgfmt first.
+build/gen/i18n_po.c: $(PO) build/embed scripts/embed-po
+	@mkdir -p $(@D)
+	@for f in $(PO); do msgfmt --check -o /dev/null $$f || exit 1; done
+	scripts/embed-po build/embed $(PO) > $@
+
 build/embed: scripts/embed.c
 	@mkdir -p $(@D)
 	$(CC) -std=c17 -O1 -Wall -Wextra -Werror -o $@ $<
 
-build/rel/%.o: %.c | build/gen/demo_catalog.c
+build/rel/%.o: %.c | $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(REL_CFLAGS) -c -o $@ $<
 build/rel/gen/%.o: build/gen/%.c
@@ -70,7 +82,7 @@ build/rel/libcivic.a: $(REL_OBJ)
 build/civic311: build/rel/src/cli/main.o build/rel/libcivic.a
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/obj/%.o: %.c | build/gen/demo_catalog.c
+build/asan/obj/%.o: %.c | $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -c -o $@ $<
 build/asan/obj/gen/%.o: build/gen/%.c
@@ -102,6 +114,16 @@ fuzz-replay: $(REPLAYS)
 api-test: build/asan/civic311
 	python3 tests/api/run.py --binary build/asan/civic311
 
+# The browser tests (tests/web): Debian's Chromium driven by playwright-core.
+# npm ci only when node_modules is missing or older than the lock file.
+.PHONY: web-test
+web-test: build/asan/civic311
+	@if [ ! -f tests/web/node_modules/.package-lock.json ] || \
+	    [ tests/web/package-lock.json -nt tests/web/node_modules/.package-lock.json ]; then \
+	  echo "npm ci --prefix tests/web --no-audit --no-fund"; \
+	  npm ci --prefix tests/web --no-audit --no-fund || exit 1; fi
+	node tests/web/run.mjs --binary build/asan/civic311
+
 # ---- fuzzing for a set time (FUZZ_SECONDS each), with libFuzzer ----
 
 FUZZ_SECONDS ?= 60
@@ -124,6 +146,17 @@ bench: deps
 	scripts/install-deps bench
 	$(MAKE) --no-print-directory build/civic311
 	bench/run
+
+# Extracts every message marked I18N_("...") into the template
+# po/civic311.pot and merges it into each po/LANG.po (new messages arrive
+# untranslated, gone ones become obsolete "#~" comments). Phony (po/ is a
+# directory, so without it make would find the target up to date).
+.PHONY: po
+po:
+	xgettext --language=C --keyword=I18N_ --from-code=UTF-8 --add-comments=TRANSLATORS: \
+	  --package-name=Civic311 -o po/civic311.pot $(SRC)
+	@set -e; for f in $(PO); do echo "msgmerge $$f"; \
+	  msgmerge --quiet --update --backup=none $$f po/civic311.pot; done
 
 format:
 	clang-format -i $(SRC) $(wildcard src/*/*.h) $(TEST_SRC) $(FUZZ_SRC)

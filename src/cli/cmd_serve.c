@@ -4,6 +4,7 @@
  *   catalog      loaded once from the store; read-only while serving
  *   commitq      the one writer thread (group commit, Q1)
  *   o311_api     the Open311 handlers, one read connection per thread
+ *   web          311 Online, the residents' website (same intake and writer)
  *   http server  libmicrohttpd's thread pool
  *   keys         the privacy engine's key file, loaded once; a shared lock on
  *                it keeps `keys rotate` away while we run
@@ -31,12 +32,14 @@
 #include "privacy/audit.h"
 #include "privacy/retention.h"
 #include "util/log.h"
+#include "web/web.h"
 
 static const char HELP[] =
     "usage: civic311 serve --data DIR [--listen HOST:PORT] [--threads N] [--quiet]\n"
     "                      [--unsafe-no-sync]\n"
     "\n"
-    "Serves the Open311 GeoReport v2 API under /open311/v2/ from the store in DIR.\n"
+    "Serves the 311 Online website at / and the Open311 GeoReport v2 API under\n"
+    "/open311/v2/ from the store in DIR.\n"
     "  --listen HOST:PORT  address to listen on (default from config.json, normally\n"
     "                      127.0.0.1:8311; port 0 picks a free port, logged at start)\n"
     "  --threads N         HTTP worker threads (default: one per core)\n"
@@ -47,6 +50,7 @@ static const char HELP[] =
 
 typedef struct {
     o311_api api;
+    web_app web;
     commitq_t *writer;
     keyring_t *keys;
     store_t *maint; /* housekeeping's own connection, for compaction */
@@ -61,17 +65,6 @@ static int64_t now_utc(void)
     return (int64_t)time(NULL);
 }
 
-static const char LANDING[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-    "<title>Civic311</title></head><body><main>"
-    "<h1>Civic311</h1><p>This server speaks Open311 GeoReport v2.</p><ul>"
-    "<li><a href=\"/open311/v2/discovery.json\">Service discovery</a></li>"
-    "<li><a href=\"/open311/v2/services.json\">Services (JSON)</a> &middot; "
-    "<a href=\"/open311/v2/services.xml\">(XML)</a></li>"
-    "<li><a href=\"/open311/v2/requests.json\">Recent requests (JSON)</a></li>"
-    "</ul><p>For emergencies call 911.</p></main></body></html>\n";
-
 static void serve_text(http_req_t *req, int status, const char *type, const char *text)
 {
     buf_t b = BUF_INIT;
@@ -83,31 +76,28 @@ static void serve_handle(http_req_t *req, void *arg)
 {
     serve_ctx *sc = arg;
     const char *path = http_path(req), *method = http_method(req);
+    web_security_headers(req, sc->web.tls);
     if (strncmp(path, O311_PREFIX, strlen(O311_PREFIX)) == 0) {
         o311_api_handle(req, &sc->api);
         return;
     }
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (strcmp(path, "/") == 0 && get) {
-        http_set_route(req, "GET /");
-        http_add_header(req, "Content-Security-Policy",
-                        "default-src 'none'; style-src 'self'; frame-ancestors 'none'");
-        serve_text(req, 200, "text/html; charset=utf-8", LANDING);
+    if (web_handle(req, &sc->web))
         return;
-    }
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (strcmp(path, "/healthz") == 0 && get) {
         http_set_route(req, "GET /healthz");
         serve_text(req, 200, "text/plain; charset=utf-8", "ok\n");
         return;
     }
     http_set_route(req, "not found");
-    serve_text(req, 404, "text/plain; charset=utf-8", "not found\n");
+    web_not_found(req, &sc->web);
 }
 
 /* Refusals from the HTTP layer (e.g. 413) in the format of the path. */
 static void serve_error(http_req_t *req, int status, const char *message, void *arg)
 {
-    (void)arg;
+    serve_ctx *sc = arg;
+    web_security_headers(req, sc->web.tls);
     if (strncmp(http_path(req), O311_PREFIX, strlen(O311_PREFIX)) == 0) {
         o311_api_error(req, status, message);
         return;
@@ -322,6 +312,17 @@ int cmd_serve(int argc, char **argv)
         code = cli_fail(&err);
         goto done;
     }
+    sc.web.cat = cat;
+    sc.web.keys = sc.keys;
+    sc.web.writer = sc.writer;
+    sc.web.reader_opt = sc.api.reader_opt;
+    sc.web.retention = &cfg.retention;
+    sc.web.policy_updated = WEB_POLICY_UPDATED;
+    sc.web.now = now_utc;
+    if (web_init(&sc.web, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
 
     http_options ho;
     http_options_default(&ho);
@@ -368,6 +369,7 @@ done:
     http_server_stop(http);
     commitq_stop(sc.writer);
     o311_api_destroy(&sc.api);
+    web_destroy(&sc.web);
     store_close(sc.maint);
     keyring_free(sc.keys);
     if (keys_lock >= 0)

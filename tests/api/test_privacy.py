@@ -22,7 +22,11 @@ from client import wait_until
 ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           "open311 services/{code}", "open311 requests", "open311 requests/{id}",
           "open311 tokens/{token}", "open311 servicerequestupdates", "GET /", "GET /healthz",
-          "not found", "refused", "-"}
+          "not found", "refused", "-",
+          # 311 Online (src/web/web.c)
+          "GET /static", "GET /lang", "GET /report/{code}", "POST /report/{code}",
+          "GET /requests", "GET /requests/{id}", "GET /privacy", "GET /leaving",
+          "web bad query", "web method not allowed"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 

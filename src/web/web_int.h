@@ -1,0 +1,81 @@
+/*
+ * web_int.h - what the website's files share (web.c, web_layout.c,
+ * web_pages.c, web_report.c): the context of one request and the helpers
+ * that answer it. Not for use outside src/web.
+ */
+#ifndef CIVIC_WEB_INT_H
+#define CIVIC_WEB_INT_H
+
+#include "util/buf.h"
+#include "util/kv.h"
+#include "web/html.h"
+#include "web/web.h"
+
+#define WEB_SESSION_COOKIE "c311"
+#define WEB_SID_LEN 43   /* 32 random bytes, base64url without padding */
+#define WEB_CSRF_LEN 64  /* hex of a 32-byte keyed hash of the session id */
+
+typedef struct {
+    http_req_t *req;
+    web_app *app;
+    const char *lang;              /* one of the set's tags */
+    const char *lang_choice;       /* chosen with the switch (kept in the cookie), or NULL */
+    char sid[WEB_SID_LEN + 1];     /* the session id ("" until made) */
+    char csrf[WEB_CSRF_LEN + 1];   /* the token this session's forms carry */
+    bool set_cookie;               /* the response must (re)set the cookie */
+    kv_list query;                 /* the decoded query string */
+} web_ctx;
+
+/* The translation of msgid in the request's language (English if none).
+ * Mark msgid with I18N_ where it is written. */
+const char *web_t(const web_ctx *c, const char *msgid);
+
+/* The read connection of this server thread (NULL with *err set). */
+store_t *web_reader(web_ctx *c, err_t *err);
+
+/* ---- answers ---- */
+
+/* Sends b as an HTML page (status), with the session cookie if it must be
+ * set and Cache-Control: no-store. b is left empty. */
+void web_send_page(web_ctx *c, int status, buf_t *b);
+/* 303 See Other to a path of this site (never a URL from the request). */
+void web_redirect(web_ctx *c, const char *path);
+/* A whole page saying what went wrong and what to do next. */
+void web_error_page(web_ctx *c, int status, const char *title, const char *message);
+
+/* ---- the page shell (web_layout.c) ---- */
+
+/* The start of every page: doctype, head with title, the skip link, the
+ * header (home link, language switch) and the emergency line; opens
+ * <main id="main">. */
+void web_page_begin(web_ctx *c, buf_t *b, const char *title);
+/* Closes <main>; the footer (privacy policy, the city's site through the
+ * exit notice); the script. */
+void web_page_end(web_ctx *c, buf_t *b);
+/* The 911 notice, prominent, as a role="alert" box. */
+void web_emergency_notice(web_ctx *c, buf_t *b);
+
+/* ---- CSRF (web.c) ---- */
+
+/* <input type="hidden" name="csrf" value="..."> for a form. */
+void web_csrf_field(web_ctx *c, buf_t *b);
+/* True if the form's csrf field matches the session's token. */
+bool web_csrf_ok(const web_ctx *c, const kv_list *form);
+
+/* ---- pages ---- */
+
+void web_page_home(web_ctx *c);
+void web_page_request(web_ctx *c, const char *id_text);
+void web_page_lookup(web_ctx *c);
+void web_page_privacy(web_ctx *c);
+void web_page_leaving(web_ctx *c);
+void web_report_get(web_ctx *c, const char *code);
+void web_report_post(web_ctx *c, const char *code);
+
+/* Formats t (UTC seconds) as a date and time for people, in the request's
+ * language: "23 Nov 2026, 14:05 UTC". */
+void web_put_time(web_ctx *c, buf_t *b, int64_t t);
+/* The status of a request as a person reads it, translated. */
+const char *web_status_text(const web_ctx *c, int status);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * web_pages.c - the website's reading pages: the catalog (home, with its
+ * search), a request's status and public history, the lookup form, the
+ * privacy policy generated from the retention schedule the engine
+ * enforces (P12), and the exit notice (P10).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/datetime.h"
+#include "web/web_int.h"
+
+/* ---- small helpers ---- */
+
+static const char *const MONTHS[12] = {
+    I18N_("Jan"), I18N_("Feb"), I18N_("Mar"), I18N_("Apr"), I18N_("May"), I18N_("Jun"),
+    I18N_("Jul"), I18N_("Aug"), I18N_("Sep"), I18N_("Oct"), I18N_("Nov"), I18N_("Dec")};
+
+void web_put_time(web_ctx *c, buf_t *b, int64_t t)
+{
+    char iso[DT_BUFSZ];
+    dt_format(t, iso); /* 2026-11-23T14:05:00Z */
+    int month = atoi(iso + 5);
+    if (month < 1 || month > 12) {
+        html_fmt(b, "%s", iso);
+        return;
+    }
+    char day[3] = {iso[8], iso[9], '\0'}, year[5] = {iso[0], iso[1], iso[2], iso[3], '\0'},
+         hm[6] = {iso[11], iso[12], iso[13], iso[14], iso[15], '\0'};
+    html_fmt(b, "<time datetime=\"%s\">%s %s %s, %s UTC</time>", iso,
+             day[0] == '0' ? day + 1 : day, web_t(c, MONTHS[month - 1]), year, hm);
+}
+
+const char *web_status_text(const web_ctx *c, int status)
+{
+    switch ((sr_status)status) {
+    case SR_OPEN: return web_t(c, I18N_("Received"));
+    case SR_ACKNOWLEDGED: return web_t(c, I18N_("Seen by the agency"));
+    case SR_IN_PROGRESS: return web_t(c, I18N_("Work in progress"));
+    case SR_REOPENED: return web_t(c, I18N_("Reopened"));
+    case SR_CLOSED: return web_t(c, I18N_("Closed"));
+    }
+    return "";
+}
+
+static const char *resolution_text(const web_ctx *c, sr_resolution r)
+{
+    switch (r) {
+    case SR_RES_NONE: return NULL;
+    case SR_RES_FIXED: return web_t(c, I18N_("The problem was fixed."));
+    case SR_RES_DUPLICATE: return web_t(c, I18N_("Another request already tracks this problem."));
+    case SR_RES_NOT_RESPONSIBLE:
+        return web_t(c, I18N_("This is not the city's responsibility."));
+    case SR_RES_COULD_NOT_FIND: return web_t(c, I18N_("The crew could not find the problem."));
+    case SR_RES_NOT_FIXED: return web_t(c, I18N_("The problem was not fixed."));
+    }
+    return NULL;
+}
+
+/* True if every word of q (split on spaces) occurs, ignoring ASCII case,
+ * in one of the service's texts. */
+static bool contains_ci(const char *hay, const char *word, size_t n)
+{
+    if (hay == NULL)
+        return false;
+    for (const char *p = hay; *p != '\0'; p++) {
+        size_t i = 0;
+        while (i < n && p[i] != '\0' &&
+               tolower((unsigned char)p[i]) == tolower((unsigned char)word[i]))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+static bool service_matches(const service *sv, const char *q)
+{
+    const char *p = q;
+    bool any = false;
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        const char *w = p;
+        while (*p != '\0' && *p != ' ')
+            p++;
+        size_t n = (size_t)(p - w);
+        if (n == 0)
+            continue;
+        any = true;
+        if (!contains_ci(sv->name, w, n) && !contains_ci(sv->keywords, w, n) &&
+            !contains_ci(sv->group, w, n) && !contains_ci(sv->description, w, n))
+            return false;
+    }
+    return any;
+}
+
+static void service_item(web_ctx *c, buf_t *b, const service *sv)
+{
+    (void)c;
+    html_fmt(b, "<li><a href=\"/report/%u\">%s</a>", sv->code, sv->name);
+    if (sv->description != NULL)
+        html_fmt(b, "<p class=\"hint\">%s</p>", sv->description);
+    html_fmt(b, "</li>");
+}
+
+/* ---- home: the catalog ---- */
+
+void web_page_home(web_ctx *c)
+{
+    const catalog *cat = c->app->cat;
+    const char *q = kv_get(&c->query, "q");
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("Report a problem")));
+    html_fmt(&b,
+             "<h1>%s</h1><p class=\"lead\">%s</p>"
+             "<form class=\"search\" role=\"search\" method=\"get\" action=\"/\">"
+             "<label for=\"q\">%s</label><div class=\"row\">"
+             "<input id=\"q\" name=\"q\" type=\"search\" value=\"%s\" maxlength=\"100\" "
+             "autocomplete=\"off\"><button type=\"submit\">%s</button></div></form>",
+             web_t(c, I18N_("Report a problem to the city")),
+             web_t(c, I18N_("Potholes, street lights, noise, missed collections and more. "
+                            "Choose what the problem is about.")),
+             web_t(c, I18N_("Search for a service")), q ? q : "", web_t(c, I18N_("Search")));
+
+    if (q != NULL && *q != '\0') {
+        size_t found = 0;
+        for (size_t i = 0; i < cat->nservices; i++)
+            found += service_matches(&cat->services[i], q);
+        html_fmt(&b, "<section aria-labelledby=\"results\"><h2 id=\"results\">%s</h2>",
+                 web_t(c, I18N_("Services that match")));
+        if (found == 0) {
+            html_fmt(&b, "<p>%s</p>",
+                     web_t(c, I18N_("No service matches these words. Try other words, or "
+                                    "choose from the list below.")));
+        } else {
+            html_fmt(&b, "<ul class=\"services\">");
+            for (size_t i = 0; i < cat->nservices; i++)
+                if (service_matches(&cat->services[i], q))
+                    service_item(c, &b, &cat->services[i]);
+            html_fmt(&b, "</ul>");
+        }
+        html_fmt(&b, "</section>");
+    }
+
+    /* Every group, in the catalog's order of first appearance; services
+     * without a group last. */
+    html_fmt(&b, "<section aria-labelledby=\"all\"><h2 id=\"all\">%s</h2>",
+             web_t(c, I18N_("All services")));
+    for (size_t i = 0; i <= cat->nservices; i++) {
+        const char *group = i < cat->nservices ? cat->services[i].group : NULL;
+        bool first = true;
+        if (i < cat->nservices) {
+            if (group == NULL)
+                continue;
+            for (size_t j = 0; j < i && first; j++)
+                if (cat->services[j].group && strcmp(cat->services[j].group, group) == 0)
+                    first = false;
+            if (!first)
+                continue;
+        }
+        bool any = false;
+        for (size_t j = 0; j < cat->nservices; j++) {
+            const char *g = cat->services[j].group;
+            if ((group == NULL) != (g == NULL) || (group && strcmp(g, group) != 0))
+                continue;
+            if (!any)
+                html_fmt(&b, "<h3>%s</h3><ul class=\"services\">",
+                         group ? group : web_t(c, I18N_("Other services")));
+            any = true;
+            service_item(c, &b, &cat->services[j]);
+        }
+        if (any)
+            html_fmt(&b, "</ul>");
+    }
+    html_fmt(&b,
+             "</section><section aria-labelledby=\"lookup\"><h2 id=\"lookup\">%s</h2>"
+             "<form method=\"get\" action=\"/requests\"><label for=\"id\">%s</label>"
+             "<div class=\"row\"><input id=\"id\" name=\"id\" inputmode=\"numeric\" "
+             "pattern=\"[0-9]*\" maxlength=\"18\"><button type=\"submit\">%s</button></div>"
+             "</form></section>",
+             web_t(c, I18N_("Already reported?")), web_t(c, I18N_("Request number")),
+             web_t(c, I18N_("Look it up")));
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}
+
+/* ---- a request ---- */
+
+static bool parse_id(const char *s, int64_t *out)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > 18)
+        return false;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return v > 0;
+}
+
+void web_page_lookup(web_ctx *c)
+{
+    const char *id = kv_get(&c->query, "id");
+    int64_t v;
+    if (id != NULL && parse_id(id, &v)) {
+        char path[40];
+        snprintf(path, sizeof path, "/requests/%lld", (long long)v);
+        web_redirect(c, path);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("Look up a request")));
+    html_fmt(&b, "<h1>%s</h1>", web_t(c, I18N_("Look up a request")));
+    if (id != NULL)
+        html_fmt(&b, "<p class=\"error\" role=\"alert\" id=\"id-error\">%s</p>",
+                 web_t(c, I18N_("A request number is made of digits only, like 1024.")));
+    html_fmt(&b,
+             "<form method=\"get\" action=\"/requests\"><label for=\"id\">%s</label>"
+             "<div class=\"row\"><input id=\"id\" name=\"id\" inputmode=\"numeric\" "
+             "pattern=\"[0-9]*\" maxlength=\"18\"%R><button type=\"submit\">%s</button></div>"
+             "</form>",
+             web_t(c, I18N_("Request number")),
+             id != NULL ? " aria-invalid=\"true\" aria-describedby=\"id-error\"" : "",
+             web_t(c, I18N_("Look it up")));
+    web_page_end(c, &b);
+    web_send_page(c, id != NULL ? 400 : 200, &b);
+}
+
+void web_page_request(web_ctx *c, const char *id_text)
+{
+    int64_t id;
+    err_t err;
+    if (!parse_id(id_text, &id)) {
+        web_error_page(c, 404, web_t(c, I18N_("Request not found")),
+                       web_t(c, I18N_("There is no request with this number. Check the "
+                                      "number on your confirmation.")));
+        return;
+    }
+    store_t *s = web_reader(c, &err);
+    service_request sr;
+    err_code rc = s ? store_request_get(s, id, http_pool(c->req), &sr, &err) : err.code;
+    if (rc == ERR_NOT_FOUND) {
+        web_error_page(c, 404, web_t(c, I18N_("Request not found")),
+                       web_t(c, I18N_("There is no request with this number. Check the "
+                                      "number on your confirmation.")));
+        return;
+    }
+    sr_event *ev = NULL;
+    size_t nev = 0;
+    if (rc == ERR_OK)
+        rc = store_events_list(s, id, true, http_pool(c->req), &ev, &nev, &err);
+    if (rc != ERR_OK) {
+        web_error_page(c, 503, web_t(c, I18N_("Something went wrong")),
+                       web_t(c, I18N_("We could not read the request just now. Please try "
+                                      "again in a minute.")));
+        return;
+    }
+    const service *sv = catalog_find_service(c->app->cat, sr.service_code);
+    char num[24];
+    snprintf(num, sizeof num, "%lld", (long long)id);
+    buf_t b = BUF_INIT;
+    buf_t title = BUF_INIT;
+    html_fmt(&title, "%R %R", web_t(c, I18N_("Request")), num);
+    web_page_begin(c, &b, buf_failed(&title) ? num : title.data);
+    buf_free(&title);
+    bool filed = kv_get(&c->query, "filed") != NULL;
+    if (filed)
+        html_fmt(&b,
+                 "<div class=\"notice success\" role=\"status\"><h2>%s</h2><p>%s "
+                 "<strong class=\"srnum\">%s</strong>. %s</p></div>",
+                 web_t(c, I18N_("Thank you: your request was received")),
+                 web_t(c, I18N_("Your request number is")), num,
+                 web_t(c, I18N_("Keep it to follow the request on this page.")));
+    html_fmt(&b, "<h1>%s %s</h1><dl class=\"facts\">", web_t(c, I18N_("Request")), num);
+    html_fmt(&b, "<dt>%s</dt><dd>%s</dd>", web_t(c, I18N_("Service")),
+             sv ? sv->name : sr.service_code);
+    html_fmt(&b, "<dt>%s</dt><dd class=\"status\">%s", web_t(c, I18N_("Status")),
+             web_status_text(c, sr.status));
+    const char *res = resolution_text(c, sr.resolution);
+    if (res != NULL)
+        html_fmt(&b, " (%s)", res);
+    html_fmt(&b, "</dd><dt>%s</dt><dd>", web_t(c, I18N_("Date reported")));
+    web_put_time(c, &b, sr.requested_at);
+    html_fmt(&b, "</dd>");
+    if (sr.address != NULL)
+        html_fmt(&b, "<dt>%s</dt><dd>%s</dd>", web_t(c, I18N_("Location")), sr.address);
+    if (sr.expected_at > 0 && sr.status != SR_CLOSED) {
+        html_fmt(&b, "<dt>%s</dt><dd>", web_t(c, I18N_("Expected by")));
+        web_put_time(c, &b, sr.expected_at);
+        html_fmt(&b, "</dd>");
+    }
+    if (sr.description != NULL)
+        html_fmt(&b, "<dt>%s</dt><dd class=\"description\">%s</dd>",
+                 web_t(c, I18N_("Description")), sr.description);
+    html_fmt(&b, "</dl>");
+    if (sr.service_notice != NULL)
+        html_fmt(&b, "<p class=\"notice info\">%s</p>", sr.service_notice);
+
+    html_fmt(&b, "<h2>%s</h2><ol class=\"history\">", web_t(c, I18N_("History")));
+    for (size_t i = 0; i < nev; i++) {
+        html_fmt(&b, "<li>");
+        web_put_time(c, &b, ev[i].at);
+        html_fmt(&b, ": %s", ev[i].kind == SR_EV_CREATED ? web_t(c, I18N_("Received"))
+                                                          : web_status_text(c, ev[i].status));
+        if (ev[i].note != NULL && ev[i].public_note)
+            html_fmt(&b, "<p>%s</p>", ev[i].note);
+        html_fmt(&b, "</li>");
+    }
+    html_fmt(&b, "</ol>");
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}
+
+/* ---- the privacy policy (P12) ---- */
+
+/* What the page says of a data class, from the schedule itself, so the
+ * policy cannot drift from what the retention engine does. */
+static void retention_item(web_ctx *c, buf_t *b, const char *what, data_class dc)
+{
+    const retention_schedule *rs = c->app->retention;
+    int64_t p = rs->period[dc];
+    html_fmt(b, "<li>%s: ", what);
+    if (p == RETENTION_KEEP) {
+        html_fmt(b, "%s", web_t(c, I18N_("kept until you ask for it to be erased")));
+    } else {
+        int64_t days = p / 86400;
+        html_fmt(b, "%L %s %s", days,
+                 days == 1 ? web_t(c, I18N_("day")) : web_t(c, I18N_("days")),
+                 rs->after_close[dc] ? web_t(c, I18N_("after the request is closed, then erased"))
+                                     : web_t(c, I18N_("after it is collected, then erased")));
+    }
+    html_fmt(b, "</li>");
+}
+
+void web_page_privacy(web_ctx *c)
+{
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("Privacy policy")));
+    html_fmt(&b, "<h1>%s</h1><p class=\"updated\">%s <time datetime=\"%s\">%s</time></p>",
+             web_t(c, I18N_("Privacy policy")), web_t(c, I18N_("Last updated:")),
+             c->app->policy_updated, c->app->policy_updated);
+    html_fmt(&b, "<h2>%s</h2><p>%s</p>", web_t(c, I18N_("What we collect and why")),
+             web_t(c, I18N_("We ask for your name, phone number and email address only to "
+                            "address your request: to contact you about it if needed, and to "
+                            "tell you about its progress if you ask. Giving them is optional. "
+                            "We never ask for your age or date of birth.")));
+    html_fmt(&b, "<p>%s</p>",
+             web_t(c, I18N_("The description, the location and the answers to the service's "
+                            "questions are public: anyone can read them on this site and "
+                            "through the city's open data. Do not write personal details "
+                            "in them.")));
+    html_fmt(&b, "<h2>%s</h2><ul>", web_t(c, I18N_("How long we keep it")));
+    retention_item(c, &b, web_t(c, I18N_("Your contact details on a request")), DC_CONTACT);
+    retention_item(c, &b, web_t(c, I18N_("Photos you attach")), DC_MEDIA);
+    retention_item(c, &b, web_t(c, I18N_("Device data (app or browser)")), DC_DEVICE);
+    retention_item(c, &b, web_t(c, I18N_("Call recordings")), DC_RECORDING);
+    html_fmt(&b, "</ul><p>%s</p>",
+             web_t(c, I18N_("Erasure destroys the key your data was encrypted with, so no "
+                            "copy, not even in a backup, can be read afterwards. A legal "
+                            "hold ordered by a court pauses erasure.")));
+    html_fmt(&b, "<h2>%s</h2><p>%s</p>", web_t(c, I18N_("Who can see it")),
+             web_t(c, I18N_("Only the city staff who handle your request, and only to "
+                            "address it. Every time someone reads your details, the reading "
+                            "and its purpose are recorded in a log that cannot be altered "
+                            "without it showing. Your data is never sold and is given to "
+                            "others only under a court order, which is recorded.")));
+    html_fmt(&b, "<h2>%s</h2><p>%s</p>", web_t(c, I18N_("Cookies")),
+             web_t(c, I18N_("This site sets one cookie, which ends when you close your "
+                            "browser. It protects the forms you send and remembers the "
+                            "language you chose. There are no advertising or tracking "
+                            "cookies and no third-party scripts.")));
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}
+
+/* ---- the exit notice (P10) ---- */
+
+void web_page_leaving(web_ctx *c)
+{
+    const char *to = kv_get(&c->query, "to");
+    bool ok = to != NULL && strlen(to) <= 2048 && strpbrk(to, " \r\n\t<>\"") == NULL &&
+              (strncmp(to, "https://", 8) == 0 || strncmp(to, "http://", 7) == 0);
+    if (!ok) {
+        web_error_page(c, 400, web_t(c, I18N_("This link is not valid")),
+                       web_t(c, I18N_("The address of the other site is missing or not a "
+                                      "web address.")));
+        return;
+    }
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("You are leaving this site")));
+    html_fmt(&b,
+             "<h1>%s</h1><p>%s</p><p class=\"target\">%s</p>"
+             "<p class=\"actions\"><a class=\"button\" href=\"%s\" rel=\"noopener noreferrer\">"
+             "%s</a> <a class=\"button secondary\" href=\"/\">%s</a></p>",
+             web_t(c, I18N_("You are leaving the official site")),
+             web_t(c, I18N_("The link goes to another site. Its content, privacy policy and "
+                            "security are not the city's, and our policies no longer apply "
+                            "there.")),
+             to, to, web_t(c, I18N_("OK, continue")), web_t(c, I18N_("Cancel")));
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}

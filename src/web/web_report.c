@@ -1,0 +1,555 @@
+/*
+ * web_report.c - filing a request on the website (I2, I5): the service's
+ * form, then a review page, then the filing itself, each a plain HTML
+ * form so that it all works without JavaScript.
+ *
+ * The form's field names are Open311's own (address_string,
+ * attribute[CODE], attribute[CODE][], description, first_name, email...),
+ * so what a browser sends goes to the same intake as an Open311 POST and
+ * meets the same rules (Q2). Between the steps the values travel in the
+ * page itself (hidden fields of a POST form, never a URL), so nothing is
+ * stored until the resident presses "Send", and a failed step never loses
+ * what was typed: every refusal shows the form again, filled in.
+ *
+ * "step" says what the resident pressed: "review" (the form's button),
+ * "edit" (back from the review), "send" (the review's button).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/apikey.h"
+#include "core/emergency.h"
+#include "core/intake.h"
+#include "open311/o311_params.h"
+#include "privacy/vault.h"
+#include "store/commitq.h"
+#include "util/log.h"
+#include "web/web_int.h"
+
+/* Decodes "%XX" in a path segment, in place; false on a bad escape or a
+ * NUL or '/' (a service code holds neither). */
+static bool unescape_code(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        int v = 0;
+        for (int k = 1; k <= 2; k++) {
+            char ch = p[k];
+            int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                    : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                             : -1;
+            if (d < 0)
+                return false;
+            v = v * 16 + d;
+        }
+        if (v == 0 || v == '/')
+            return false;
+        *o++ = (char)v;
+        p += 2;
+    }
+    *o = '\0';
+    return true;
+}
+
+static const service *find_service(web_ctx *c, const char *raw)
+{
+    char *code = pool_strdup(http_pool(c->req), raw);
+    if (code == NULL || strlen(code) > 200 || !unescape_code(code))
+        return NULL;
+    return catalog_find_service(c->app->cat, code);
+}
+
+/* "attribute[CODE]" or, for a multiple choice, "attribute[CODE][]". */
+static const char *attr_field(web_ctx *c, const attribute *a)
+{
+    buf_t n = BUF_INIT;
+    buf_printf(&n, "attribute[%s]%s", a->code, a->datatype == ATTR_MULTIVALUELIST ? "[]" : "");
+    char *s = buf_failed(&n) ? NULL : pool_strdup(http_pool(c->req), n.data);
+    buf_free(&n);
+    return s ? s : "";
+}
+
+static bool kv_has_value(const kv_list *kv, const char *key, const char *value)
+{
+    for (size_t i = 0; i < kv->count; i++)
+        if (strcmp(kv->items[i].key, key) == 0 && strcmp(kv->items[i].value, value) == 0)
+            return true;
+    return false;
+}
+
+/* ---- the form ---- */
+
+/* " (required)" inside a label or legend, so a screen reader reads it
+ * with the question. */
+static void required_mark(web_ctx *c, buf_t *b, bool required)
+{
+    if (required)
+        html_fmt(b, " <span class=\"req\">(%s)</span>", web_t(c, I18N_("required")));
+}
+
+static void text_input(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
+                       const char *hint, const char *type, const char *autocomplete,
+                       const kv_list *v, bool required, int maxlength)
+{
+    html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
+    required_mark(c, b, required);
+    html_fmt(b, "</label>");
+    if (hint != NULL)
+        html_fmt(b, "<p class=\"hint\" id=\"%s-hint\">%s</p>", id, hint);
+    html_fmt(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" value=\"%s\" maxlength=\"%d\"%R", id,
+             name, type, v ? kv_get(v, name) : NULL, maxlength, required ? " required" : "");
+    if (hint != NULL)
+        html_fmt(b, " aria-describedby=\"%s-hint\"", id);
+    if (autocomplete != NULL)
+        html_fmt(b, " autocomplete=\"%s\"", autocomplete);
+    html_fmt(b, "></div>");
+}
+
+static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
+{
+    const char *name = attr_field(c, a);
+    /* The id from the code, made safe for an id attribute. */
+    char id[96] = "q-";
+    size_t k = 2;
+    for (const char *p = a->code; *p && k + 1 < sizeof id; p++)
+        id[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+                      ? *p
+                      : '_';
+    id[k] = '\0';
+    const char *label = a->description ? a->description : a->code;
+    if (!a->variable) {
+        html_fmt(b, "<p class=\"info\">%s</p>", label);
+        return;
+    }
+    switch (a->datatype) {
+    case ATTR_STRING:
+        text_input(c, b, id, name, label, a->datatype_description, "text", NULL, v, a->required,
+                   INTAKE_MAX_SHORT);
+        break;
+    case ATTR_NUMBER:
+        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
+        required_mark(c, b, a->required);
+        html_fmt(b, "</label>");
+        html_fmt(b,
+                 "<input id=\"%s\" name=\"%s\" type=\"text\" inputmode=\"decimal\" "
+                 "value=\"%s\" maxlength=\"32\"%R></div>",
+                 id, name, v ? kv_get(v, name) : NULL, a->required ? " required" : "");
+        break;
+    case ATTR_DATETIME:
+        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s (UTC)", id, label);
+        required_mark(c, b, a->required);
+        html_fmt(b, "</label>");
+        html_fmt(b,
+                 "<input id=\"%s\" name=\"%s\" type=\"datetime-local\" value=\"%s\"%R></div>",
+                 id, name, v ? kv_get(v, name) : NULL, a->required ? " required" : "");
+        break;
+    case ATTR_TEXT:
+        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
+        required_mark(c, b, a->required);
+        html_fmt(b, "</label>");
+        html_fmt(b, "<textarea id=\"%s\" name=\"%s\" rows=\"4\" maxlength=\"%d\"%R>%s</textarea></div>",
+                 id, name, INTAKE_MAX_TEXT, a->required ? " required" : "",
+                 v ? kv_get(v, name) : NULL);
+        break;
+    case ATTR_SINGLEVALUELIST:
+    case ATTR_MULTIVALUELIST: {
+        bool multi = a->datatype == ATTR_MULTIVALUELIST;
+        html_fmt(b, "<fieldset class=\"field\"><legend>%s", label);
+        required_mark(c, b, a->required);
+        html_fmt(b, "</legend>");
+        if (multi)
+            html_fmt(b, "<p class=\"hint\">%s</p>", web_t(c, I18N_("Choose all that apply.")));
+        for (size_t i = 0; i < a->nvalues; i++) {
+            bool on = v != NULL && kv_has_value(v, name, a->values[i].key);
+            html_fmt(b,
+                     "<div class=\"choice\"><input type=\"%s\" id=\"%s-%d\" name=\"%s\" "
+                     "value=\"%s\"%R%R><label for=\"%s-%d\">%s</label></div>",
+                     multi ? "checkbox" : "radio", id, (int)i, name, a->values[i].key,
+                     on ? " checked" : "", !multi && a->required && i == 0 ? " required" : "", id,
+                     (int)i, a->values[i].name);
+        }
+        html_fmt(b, "</fieldset>");
+        break;
+    }
+    }
+}
+
+/* The form, filled with v (NULL: empty). problem: an error summary to
+ * show first (NULL: none); emergency: show the 911 notice and ask the
+ * resident to confirm it is not one. */
+static void report_form(web_ctx *c, int status, const service *sv, const kv_list *v,
+                        const char *problem, bool emergency)
+{
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, sv->name);
+    if (emergency || emergency_service(sv))
+        web_emergency_notice(c, &b);
+    html_fmt(&b, "<h1>%s</h1>", sv->name);
+    if (problem != NULL)
+        html_fmt(&b,
+                 "<div class=\"notice error\" role=\"alert\" id=\"problem\"><h2>%s</h2><p>%s</p>"
+                 "</div>",
+                 web_t(c, I18N_("Please check the form")), problem);
+    if (sv->description != NULL)
+        html_fmt(&b, "<p class=\"lead\">%s</p>", sv->description);
+    html_fmt(&b, "<form method=\"post\" action=\"/report/%u\" class=\"report\" novalidate>",
+             sv->code);
+    web_csrf_field(c, &b);
+
+    html_fmt(&b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("Where is the problem?")));
+    text_input(c, &b, "address", "address_string", web_t(c, I18N_("Address or place")),
+               web_t(c, I18N_("A street address, or a corner: \"5th Ave and W 14th St\".")),
+               "text", "street-address", v, true, 500);
+    html_fmt(&b, "</fieldset>");
+
+    bool any = false;
+    for (size_t i = 0; i < sv->nattrs; i++) {
+        if (!any)
+            html_fmt(&b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("About the problem")));
+        any = true;
+        question(c, &b, &sv->attrs[i], v);
+    }
+    if (any)
+        html_fmt(&b, "</fieldset>");
+
+    html_fmt(&b,
+             "<fieldset><legend>%s</legend><div class=\"field\"><label for=\"description\">%s"
+             "</label><p class=\"hint\" id=\"description-hint\">%s</p>"
+             "<textarea id=\"description\" name=\"description\" rows=\"5\" maxlength=\"4000\" "
+             "aria-describedby=\"description-hint\">%s</textarea></div></fieldset>",
+             web_t(c, I18N_("Describe it")), web_t(c, I18N_("Description")),
+             web_t(c, I18N_("What you see, and anything that helps the crew find it. This text "
+                            "is public: do not write names or phone numbers in it.")),
+             v ? kv_get(v, "description") : NULL);
+
+    html_fmt(&b, "<fieldset><legend>%s</legend><p class=\"hint\">%s <a href=\"/privacy\">%s</a></p>",
+             web_t(c, I18N_("Your contact details (optional)")),
+             web_t(c, I18N_("Only to contact you about this request. They are never shown "
+                            "publicly and are erased a set time after the request is closed.")),
+             web_t(c, I18N_("How we protect them")));
+    text_input(c, &b, "first_name", "first_name", web_t(c, I18N_("First name")), NULL, "text",
+               "given-name", v, false, 200);
+    text_input(c, &b, "last_name", "last_name", web_t(c, I18N_("Last name")), NULL, "text",
+               "family-name", v, false, 200);
+    text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v,
+               false, 254);
+    text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false,
+               32);
+    html_fmt(&b, "</fieldset>");
+    if (emergency || emergency_service(sv)) {
+        const char *ticked = v ? kv_get(v, "not_emergency") : NULL;
+        html_fmt(&b,
+                 "<div class=\"field choice confirm\"><input type=\"checkbox\" id=\"not-emergency\" "
+                 "name=\"not_emergency\" value=\"1\" required%R><label for=\"not-emergency\">%s"
+                 "</label></div>",
+                 ticked != NULL && strcmp(ticked, "1") == 0 ? " checked" : "",
+                 web_t(c, I18N_("This is not an emergency: nobody is in danger.")));
+    }
+    html_fmt(&b,
+             "<input type=\"hidden\" name=\"step\" value=\"review\">"
+             "<p class=\"actions\"><button type=\"submit\">%s</button></p></form>",
+             web_t(c, I18N_("Review the report")));
+    web_page_end(c, &b);
+    web_send_page(c, status, &b);
+}
+
+void web_report_get(web_ctx *c, const char *code)
+{
+    const service *sv = find_service(c, code);
+    if (sv == NULL) {
+        web_error_page(c, 404, web_t(c, I18N_("Service not found")),
+                       web_t(c, I18N_("There is no such service. Choose one from the home "
+                                      "page.")));
+        return;
+    }
+    report_form(c, 200, sv, NULL, NULL, false);
+}
+
+/* ---- the review page ---- */
+
+static void hidden_values(buf_t *b, const kv_list *v)
+{
+    for (size_t i = 0; i < v->count; i++) {
+        const char *k = v->items[i].key;
+        if (strcmp(k, "service_code") == 0)
+            continue;
+        html_fmt(b, "<input type=\"hidden\" name=\"%s\" value=\"%s\">", k, v->items[i].value);
+    }
+}
+
+static void review_row(buf_t *b, const char *label, const char *value)
+{
+    if (value != NULL && *value != '\0')
+        html_fmt(b, "<dt>%s</dt><dd>%s</dd>", label, value);
+}
+
+static void review_page(web_ctx *c, const service *sv, const kv_list *v)
+{
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("Check your report")));
+    html_fmt(&b, "<h1>%s</h1><p class=\"lead\">%s</p><dl class=\"facts\">",
+             web_t(c, I18N_("Check your report")),
+             web_t(c, I18N_("Nothing has been sent yet. Check the details, then send.")));
+    review_row(&b, web_t(c, I18N_("Service")), sv->name);
+    review_row(&b, web_t(c, I18N_("Location")), kv_get(v, "address_string"));
+    for (size_t i = 0; i < sv->nattrs; i++) {
+        const attribute *a = &sv->attrs[i];
+        if (!a->variable)
+            continue;
+        const char *name = attr_field(c, a);
+        const char *label = a->description ? a->description : a->code;
+        if (a->nvalues == 0) {
+            review_row(&b, label, kv_get(v, name));
+            continue;
+        }
+        buf_t names = BUF_INIT;
+        for (size_t j = 0; j < a->nvalues; j++)
+            if (kv_has_value(v, name, a->values[j].key)) {
+                if (names.len > 0)
+                    buf_puts(&names, ", ");
+                buf_puts(&names, a->values[j].name);
+            }
+        review_row(&b, label, buf_failed(&names) ? NULL : names.data);
+        buf_free(&names);
+    }
+    review_row(&b, web_t(c, I18N_("Description")), kv_get(v, "description"));
+    review_row(&b, web_t(c, I18N_("First name")), kv_get(v, "first_name"));
+    review_row(&b, web_t(c, I18N_("Last name")), kv_get(v, "last_name"));
+    review_row(&b, web_t(c, I18N_("Email")), kv_get(v, "email"));
+    review_row(&b, web_t(c, I18N_("Phone")), kv_get(v, "phone"));
+    html_fmt(&b, "</dl><form method=\"post\" action=\"/report/%u\">", sv->code);
+    web_csrf_field(c, &b);
+    hidden_values(&b, v);
+    html_fmt(&b,
+             "<p class=\"actions\"><button type=\"submit\" name=\"step\" value=\"send\">%s</button> "
+             "<button type=\"submit\" name=\"step\" value=\"edit\" class=\"secondary\">%s</button>"
+             "</p></form>",
+             web_t(c, I18N_("Send the report")), web_t(c, I18N_("Change something")));
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}
+
+/* ---- what a browser may send ---- */
+
+/* The fields of the report form: only these reach intake. Open311 has
+ * more (account_id, device_id, media_url, address_id, lat/long...), but
+ * the website does not offer them, and a crafted POST must not file an
+ * account's report without its sign-in or publish a media_url the API
+ * would only take from a keyed client. */
+static const char *const FORM_FIELDS[] = {"address_string", "description", "first_name",
+                                          "last_name",      "email",       "phone",
+                                          "not_emergency"};
+
+static bool form_field(const service *sv, const char *key)
+{
+    for (size_t i = 0; i < sizeof FORM_FIELDS / sizeof FORM_FIELDS[0]; i++)
+        if (strcmp(key, FORM_FIELDS[i]) == 0)
+            return true;
+    if (strncmp(key, "attribute[", 10) != 0)
+        return false;
+    for (size_t i = 0; i < sv->nattrs; i++) {
+        const attribute *a = &sv->attrs[i];
+        size_t n = strlen(a->code);
+        const char *rest = key + 10;
+        if (a->variable && strncmp(rest, a->code, n) == 0 &&
+            strcmp(rest + n, a->datatype == ATTR_MULTIVALUELIST ? "][]" : "]") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Copies the form's own fields of in into out, with the page's service;
+ * ERR_INVALID for any other field but csrf and step (a browser sends
+ * nothing else, so it is a crafted or stale form: refused, not dropped). */
+static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv_list *out,
+                            err_t *err)
+{
+    pool_t *pool = http_pool(c->req);
+    kv_init(out);
+    err_code rc = kv_add(out, pool, "service_code", 12, sv->code, strlen(sv->code),
+                         &KV_DEFAULT_LIMITS, err);
+    for (size_t i = 0; rc == ERR_OK && i < in->count; i++) {
+        const kv_pair *p = &in->items[i];
+        if (form_field(sv, p->key))
+            rc = kv_add(out, pool, p->key, strlen(p->key), p->value, p->value_len,
+                        &KV_DEFAULT_LIMITS, err);
+        else if (strcmp(p->key, "csrf") != 0 && strcmp(p->key, "step") != 0)
+            rc = err_set(err, ERR_INVALID, "a field the form does not have");
+    }
+    return rc;
+}
+
+/* ---- filing ---- */
+
+typedef struct {
+    web_ctx *c;
+    service_type type;
+    service_request sr;
+} web_create_job;
+
+static err_code web_create_apply(store_t *s, void *arg, err_t *err)
+{
+    web_create_job *job = arg;
+    err_code rc = store_request_insert(s, &job->sr, err);
+    if (rc == ERR_OK)
+        rc = vault_collect_reporter(s, job->c->app->keys, &job->sr, "web", 0,
+                                    job->sr.requested_at, NULL, err);
+    return rc;
+}
+
+/* On the writer thread, once the request is on disk (or failed). */
+static void web_create_done(void *arg, err_code rc, const err_t *err)
+{
+    web_create_job *job = arg;
+    web_ctx *c = job->c;
+    if (rc != ERR_OK) {
+        log_error("web: filing failed: %s", err->msg);
+        web_error_page(c, 503, web_t(c, I18N_("Your report was not sent")),
+                       web_t(c, I18N_("Something went wrong on our side and nothing was saved. "
+                                      "Please go back and send it again in a minute.")));
+        return;
+    }
+    if (job->type == SERVICE_REALTIME && job->sr.id > 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/requests/%lld?filed=1", (long long)job->sr.id);
+        web_redirect(c, path);
+        return;
+    }
+    /* Batch and blackbox services give no number at once. */
+    buf_t b = BUF_INIT;
+    web_page_begin(c, &b, web_t(c, I18N_("Your report was received")));
+    html_fmt(&b, "<div class=\"notice success\" role=\"status\"><h1>%s</h1><p>%s</p></div>",
+             web_t(c, I18N_("Your report was received")),
+             job->type == SERVICE_BATCH
+                 ? web_t(c, I18N_("The agency will give it a request number shortly."))
+                 : web_t(c, I18N_("It has been forwarded to the agency that handles it.")));
+    if (job->sr.service_notice != NULL)
+        html_fmt(&b, "<p class=\"notice info\">%s</p>", job->sr.service_notice);
+    html_fmt(&b, "<p><a href=\"/\">%s</a></p>", web_t(c, I18N_("Report another problem")));
+    web_page_end(c, &b);
+    web_send_page(c, 200, &b);
+}
+
+static void file_request(web_ctx *c, const service *sv, const kv_list *v)
+{
+    err_t err;
+    web_create_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
+    if (job == NULL) {
+        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
+                       web_t(c, I18N_("Please try again.")));
+        return;
+    }
+    job->c = c;
+    job->type = sv->type;
+    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &job->sr,
+                       &err) != ERR_OK) {
+        report_form(c, 400, sv, v, err.msg, false);
+        return;
+    }
+    if (sv->type == SERVICE_BATCH) {
+        char *token = pool_alloc(http_pool(c->req), 33);
+        if (token == NULL) {
+            web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
+                           web_t(c, I18N_("Please try again.")));
+            return;
+        }
+        apikey_random_token(token);
+        job->sr.token = token;
+    }
+    http_defer(c->req);
+    if (commitq_submit(c->app->writer, web_create_apply, web_create_done, job, &err) != ERR_OK)
+        web_create_done(job, err.code, &err);
+}
+
+void web_report_post(web_ctx *c, const char *code)
+{
+    const service *sv = find_service(c, code);
+    if (sv == NULL) {
+        web_error_page(c, 404, web_t(c, I18N_("Service not found")),
+                       web_t(c, I18N_("There is no such service. Choose one from the home "
+                                      "page.")));
+        return;
+    }
+    err_t err;
+    size_t len;
+    const char *body = http_body(c->req, &len);
+    kv_list *v = pool_calloc(http_pool(c->req), 1, sizeof *v);
+    if (v == NULL) {
+        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
+                       web_t(c, I18N_("Please try again.")));
+        return;
+    }
+    kv_init(v);
+    if (!o311_content_type_is(http_header(c->req, "Content-Type"),
+                              "application/x-www-form-urlencoded") ||
+        form_decode(body, len, http_pool(c->req), &KV_DEFAULT_LIMITS, v, &err) != ERR_OK) {
+        kv_init(v);
+        report_form(c, 400, sv, NULL,
+                    web_t(c, I18N_("The form could not be read. Please fill it in again.")),
+                    false);
+        return;
+    }
+    if (!web_csrf_ok(c, v)) {
+        /* An old page (the browser session ended) or another site's form:
+         * nothing is filed; the resident sees the form again, filled. */
+        report_form(c, 403, sv, v,
+                    web_t(c, I18N_("This page has expired. Check the form and send it again.")),
+                    false);
+        return;
+    }
+    const char *step = kv_get(v, "step");
+    kv_list *fv = pool_calloc(http_pool(c->req), 1, sizeof *fv);
+    if (fv == NULL) {
+        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
+                       web_t(c, I18N_("Please try again.")));
+        return;
+    }
+    if (form_values(c, sv, v, fv, &err) != ERR_OK) {
+        /* What can be kept is shown again; the unknown field is not. */
+        err_t ignored;
+        kv_list *kept = pool_calloc(http_pool(c->req), 1, sizeof *kept);
+        if (kept != NULL) {
+            kv_init(kept);
+            for (size_t i = 0; i < v->count; i++)
+                if (form_field(sv, v->items[i].key))
+                    (void)kv_add(kept, http_pool(c->req), v->items[i].key,
+                                 strlen(v->items[i].key), v->items[i].value,
+                                 v->items[i].value_len, &KV_DEFAULT_LIMITS, &ignored);
+        }
+        report_form(c, 400, sv, kept,
+                    web_t(c, I18N_("The form sent a field this page does not have. Check "
+                                   "the form and send it again.")),
+                    false);
+        return;
+    }
+    v = fv;
+    if (step != NULL && strcmp(step, "edit") == 0) {
+        report_form(c, 200, sv, v, NULL, false);
+        return;
+    }
+    /* I5: before anything is filed, a report that reads like an emergency
+     * gets the 911 notice and must be confirmed as not one. */
+    const char *confirmed = kv_get(v, "not_emergency");
+    if (emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE &&
+        (confirmed == NULL || strcmp(confirmed, "1") != 0)) {
+        report_form(c, 200, sv, v, NULL, true);
+        return;
+    }
+    /* Check everything before the review page, so the review only shows a
+     * report that will be accepted. */
+    service_request probe;
+    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &probe,
+                       &err) != ERR_OK) {
+        report_form(c, 400, sv, v, err.msg, false);
+        return;
+    }
+    if (step != NULL && strcmp(step, "send") == 0)
+        file_request(c, sv, v);
+    else
+        review_page(c, sv, v);
+}
