@@ -304,7 +304,7 @@ int cmd_serve(int argc, char **argv)
     sc.api.cat = cat;
     sc.api.keys = sc.keys;
     sc.api.writer = sc.writer;
-    sc.api.reader_opt = (store_options){.url = cfg.db_path, .sync = sync, .read_only = true};
+    sc.api.readers.opt = (store_options){.url = cfg.db_path, .sync = sync, .read_only = true};
     sc.api.discovery = cfg.discovery;
     sc.api.jurisdiction_id = cfg.jurisdiction_id;
     sc.api.now = now_utc;
@@ -315,7 +315,7 @@ int cmd_serve(int argc, char **argv)
     sc.web.cat = cat;
     sc.web.keys = sc.keys;
     sc.web.writer = sc.writer;
-    sc.web.reader_opt = sc.api.reader_opt;
+    sc.web.readers.opt = sc.api.readers.opt;
     sc.web.retention = &cfg.retention;
     sc.web.policy_updated = WEB_POLICY_UPDATED;
     sc.web.now = now_utc;

@@ -167,3 +167,17 @@ int64_t sr_expected_at(const service *s, int64_t at)
 {
     return s->sla_seconds > 0 ? at + s->sla_seconds : 0;
 }
+
+bool sr_parse_id(const char *text, int64_t *id)
+{
+    if (text == NULL || *text == '\0' || strlen(text) > 18)
+        return false;
+    int64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *id = v;
+    return v > 0;
+}

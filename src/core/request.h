@@ -150,6 +150,9 @@ typedef struct {
 
 const char *sr_status_name(sr_status s);       /* "open", "in_progress", ... */
 bool sr_status_parse(const char *s, sr_status *out);
+
+/* A request number as people and URLs write it: 1 to 18 digits, > 0. */
+bool sr_parse_id(const char *text, int64_t *id);
 const char *sr_open311_status(sr_status s);    /* "open" or "closed" */
 const char *sr_resolution_name(sr_resolution r); /* "fixed", ...; "" for none */
 bool sr_resolution_parse(const char *s, sr_resolution *out);

@@ -72,43 +72,21 @@ static void o311_send(http_req_t *req, o311_format f, int status, buf_t *b)
     http_respond(req, status, content_type(f), b);
 }
 
-static void reader_close(void *p)
-{
-    store_close(p);
-}
 
 err_code o311_api_init(o311_api *api, err_t *err)
 {
-    if (pthread_key_create(&api->reader_key, reader_close) != 0)
-        return err_set(err, ERR_NOMEM, "cannot create a thread key");
-    api->key_created = true;
-    return ERR_OK;
+    return store_readers_init(&api->readers, err);
 }
 
 void o311_api_destroy(o311_api *api)
 {
-    if (api->key_created) {
-        /* Threads that ran handlers have exited (their destructors closed
-         * their stores); the calling thread never opens one. */
-        pthread_key_delete(api->reader_key);
-        api->key_created = false;
-    }
+    store_readers_destroy(&api->readers);
 }
 
 /* This thread's read connection, opened on first use. */
 static store_t *reader(o311_api *api, err_t *err)
 {
-    store_t *s = pthread_getspecific(api->reader_key);
-    if (s != NULL)
-        return s;
-    if (store_open(&api->reader_opt, &s, err) != ERR_OK)
-        return NULL;
-    if (pthread_setspecific(api->reader_key, s) != 0) {
-        store_close(s);
-        err_set(err, ERR_NOMEM, "cannot keep the store connection");
-        return NULL;
-    }
-    return s;
+    return store_readers_get(&api->readers, err);
 }
 
 /* ---- parameters shared by every endpoint ---- */
@@ -211,19 +189,6 @@ static void get_requests(http_req_t *req, o311_api *api, o311_format f, const kv
     write_requests(req, api, f, s, srs, n, search.extensions);
 }
 
-static bool parse_id(const char *text, int64_t *id)
-{
-    if (*text == '\0' || strlen(text) > 18)
-        return false;
-    int64_t v = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    *id = v;
-    return v > 0;
-}
 
 static void get_request(http_req_t *req, o311_api *api, o311_format f, const kv_list *kv,
                         const char *idtext)
@@ -237,7 +202,7 @@ static void get_request(http_req_t *req, o311_api *api, o311_format f, const kv_
         o311_fail_err(req, f, &err);
         return;
     }
-    if (!parse_id(idtext, &id)) {
+    if (!sr_parse_id(idtext, &id)) {
         o311_fail(req, f, 404, "service_request_id not found: request numbers are digits");
         return;
     }
@@ -410,35 +375,6 @@ static bool split_format(char *seg, o311_format *f)
     return true;
 }
 
-/* Decodes %XX in a path segment, in place. False on a bad escape or a
- * decoded byte that cannot be in a code (NUL, '/'). */
-static bool unescape_segment(char *s)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        if (*p != '%') {
-            *o++ = *p;
-            continue;
-        }
-        int v = 0;
-        for (int k = 1; k <= 2; k++) {
-            char c = p[k];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (d < 0)
-                return false;
-            v = v * 16 + d;
-        }
-        if (v == 0 || v == '/')
-            return false;
-        *o++ = (char)v;
-        p += 2;
-    }
-    *o = '\0';
-    return true;
-}
 
 static route_id route(char *rest, o311_format *f, char **arg)
 {
@@ -460,7 +396,7 @@ static route_id route(char *rest, o311_format *f, char **arg)
     *slash = '\0';
     char *tail = slash + 1;
     if (strchr(tail, '/') != NULL || !split_format(tail, f) || *tail == '\0' ||
-        !unescape_segment(tail))
+        !url_unescape_segment(tail))
         return R_NONE;
     *arg = tail;
     if (strcmp(rest, "services") == 0)

@@ -23,6 +23,7 @@
 #include "open311/o311_write.h"
 #include "privacy/keyring.h"
 #include "store/commitq.h"
+#include "store/readers.h"
 #include "store/store.h"
 
 #define O311_PREFIX "/open311/v2/"
@@ -32,14 +33,11 @@ typedef struct {
     const catalog *cat;
     commitq_t *writer;
     const keyring_t *keys;    /* the privacy engine seals reporters' data with it */
-    store_options reader_opt; /* how each thread opens its read connection */
+    store_readers readers;    /* readers.opt: how each thread opens its read connection */
     o311_discovery discovery;
     const char *jurisdiction_id;
     int64_t (*now)(void);
 
-    /* Private. */
-    pthread_key_t reader_key;
-    bool key_created;
 } o311_api;
 
 err_code o311_api_init(o311_api *api, err_t *err);

@@ -148,3 +148,33 @@ err_code form_decode(const char *s, size_t n, pool_t *pool, const kv_limits *lim
     }
     return ERR_OK;
 }
+
+/* Decodes %XX in a path segment, in place. False on a bad escape or a
+ * decoded byte that cannot be in a code (NUL, '/'). */
+bool url_unescape_segment(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        int v = 0;
+        for (int k = 1; k <= 2; k++) {
+            char c = p[k];
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+            if (d < 0)
+                return false;
+            v = v * 16 + d;
+        }
+        if (v == 0 || v == '/')
+            return false;
+        *o++ = (char)v;
+        p += 2;
+    }
+    *o = '\0';
+    return true;
+}

@@ -55,4 +55,8 @@ size_t kv_count(const kv_list *l, const char *key);
 err_code form_decode(const char *s, size_t n, pool_t *pool, const kv_limits *lim, kv_list *l,
                      err_t *err);
 
+/* Decodes %XX in one path segment, in place. False on a bad escape, or a
+ * decoded NUL or '/' (a segment names one thing: a code, an id). */
+bool url_unescape_segment(char *s);
+
 #endif

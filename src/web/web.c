@@ -19,10 +19,6 @@
 #include "util/log.h"
 #include "web/web_int.h"
 
-static void reader_close(void *p)
-{
-    store_close(p);
-}
 
 err_code web_init(web_app *app, err_t *err)
 {
@@ -37,21 +33,17 @@ err_code web_init(web_app *app, err_t *err)
     err_code rc = i18n_set_builtin(&app->langs, err);
     if (rc != ERR_OK)
         return rc;
-    if (pthread_key_create(&app->reader_key, reader_close) != 0) {
+    rc = store_readers_init(&app->readers, err);
+    if (rc != ERR_OK) {
         i18n_set_free(app->langs);
         app->langs = NULL;
-        return err_set(err, ERR_NOMEM, "cannot create a thread key");
     }
-    app->key_created = true;
-    return ERR_OK;
+    return rc;
 }
 
 void web_destroy(web_app *app)
 {
-    if (app->key_created) {
-        pthread_key_delete(app->reader_key);
-        app->key_created = false;
-    }
+    store_readers_destroy(&app->readers);
     i18n_set_free(app->langs);
     app->langs = NULL;
     sodium_memzero(app->csrf_key, sizeof app->csrf_key);
@@ -59,17 +51,7 @@ void web_destroy(web_app *app)
 
 store_t *web_reader(web_ctx *c, err_t *err)
 {
-    store_t *s = pthread_getspecific(c->app->reader_key);
-    if (s != NULL)
-        return s;
-    if (store_open(&c->app->reader_opt, &s, err) != ERR_OK)
-        return NULL;
-    if (pthread_setspecific(c->app->reader_key, s) != 0) {
-        store_close(s);
-        err_set(err, ERR_NOMEM, "cannot keep the store connection");
-        return NULL;
-    }
-    return s;
+    return store_readers_get(&c->app->readers, err);
 }
 
 const char *web_t(const web_ctx *c, const char *msgid)

@@ -37,6 +37,7 @@
 #include "privacy/keyring.h"
 #include "privacy/retention.h"
 #include "store/commitq.h"
+#include "store/readers.h"
 #include "store/store.h"
 #include "web/i18n.h"
 
@@ -49,7 +50,7 @@ typedef struct {
     const catalog *cat;
     commitq_t *writer;
     const keyring_t *keys;
-    store_options reader_opt;
+    store_readers readers; /* readers.opt: how each thread opens its read connection */
     const retention_schedule *retention; /* what the privacy page states */
     const char *policy_updated;          /* the privacy page's date, "2026-11-23" */
     const char *city_name;               /* "City of New York" */
@@ -59,8 +60,6 @@ typedef struct {
     /* Private. */
     i18n_set *langs;
     unsigned char csrf_key[32];
-    pthread_key_t reader_key;
-    bool key_created;
 } web_app;
 
 err_code web_init(web_app *app, err_t *err);

@@ -189,25 +189,12 @@ void web_page_home(web_ctx *c)
 
 /* ---- a request ---- */
 
-static bool parse_id(const char *s, int64_t *out)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return false;
-    int64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    *out = v;
-    return v > 0;
-}
 
 void web_page_lookup(web_ctx *c)
 {
     const char *id = kv_get(&c->query, "id");
     int64_t v;
-    if (id != NULL && parse_id(id, &v)) {
+    if (id != NULL && sr_parse_id(id, &v)) {
         char path[40];
         snprintf(path, sizeof path, "/requests/%lld", (long long)v);
         web_redirect(c, path);
@@ -235,7 +222,7 @@ void web_page_request(web_ctx *c, const char *id_text)
 {
     int64_t id;
     err_t err;
-    if (!parse_id(id_text, &id)) {
+    if (!sr_parse_id(id_text, &id)) {
         web_error_page(c, 404, web_t(c, I18N_("Request not found")),
                        web_t(c, I18N_("There is no request with this number. Check the "
                                       "number on your confirmation.")));

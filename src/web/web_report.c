@@ -26,40 +26,11 @@
 #include "util/log.h"
 #include "web/web_int.h"
 
-/* Decodes "%XX" in a path segment, in place; false on a bad escape or a
- * NUL or '/' (a service code holds neither). */
-static bool unescape_code(char *s)
-{
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        if (*p != '%') {
-            *o++ = *p;
-            continue;
-        }
-        int v = 0;
-        for (int k = 1; k <= 2; k++) {
-            char ch = p[k];
-            int d = ch >= '0' && ch <= '9'   ? ch - '0'
-                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                    : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                                             : -1;
-            if (d < 0)
-                return false;
-            v = v * 16 + d;
-        }
-        if (v == 0 || v == '/')
-            return false;
-        *o++ = (char)v;
-        p += 2;
-    }
-    *o = '\0';
-    return true;
-}
 
 static const service *find_service(web_ctx *c, const char *raw)
 {
     char *code = pool_strdup(http_pool(c->req), raw);
-    if (code == NULL || strlen(code) > 200 || !unescape_code(code))
+    if (code == NULL || strlen(code) > 200 || !url_unescape_segment(code))
         return NULL;
     return catalog_find_service(c->app->cat, code);
 }
@@ -80,6 +51,13 @@ static bool kv_has_value(const kv_list *kv, const char *key, const char *value)
         if (strcmp(kv->items[i].key, key) == 0 && strcmp(kv->items[i].value, value) == 0)
             return true;
     return false;
+}
+
+/* Our own failure before anything was stored. */
+static void not_sent(web_ctx *c)
+{
+    web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
+                   web_t(c, I18N_("Please try again.")));
 }
 
 /* ---- the form ---- */
@@ -440,8 +418,7 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v)
     err_t err;
     web_create_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
     if (job == NULL) {
-        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
-                       web_t(c, I18N_("Please try again.")));
+        not_sent(c);
         return;
     }
     job->c = c;
@@ -454,8 +431,7 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v)
     if (sv->type == SERVICE_BATCH) {
         char *token = pool_alloc(http_pool(c->req), 33);
         if (token == NULL) {
-            web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
-                           web_t(c, I18N_("Please try again.")));
+            not_sent(c);
             return;
         }
         apikey_random_token(token);
@@ -480,8 +456,7 @@ void web_report_post(web_ctx *c, const char *code)
     const char *body = http_body(c->req, &len);
     kv_list *v = pool_calloc(http_pool(c->req), 1, sizeof *v);
     if (v == NULL) {
-        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
-                       web_t(c, I18N_("Please try again.")));
+        not_sent(c);
         return;
     }
     kv_init(v);
@@ -505,8 +480,7 @@ void web_report_post(web_ctx *c, const char *code)
     const char *step = kv_get(v, "step");
     kv_list *fv = pool_calloc(http_pool(c->req), 1, sizeof *fv);
     if (fv == NULL) {
-        web_error_page(c, 500, web_t(c, I18N_("Your report was not sent")),
-                       web_t(c, I18N_("Please try again.")));
+        not_sent(c);
         return;
     }
     if (form_values(c, sv, v, fv, &err) != ERR_OK) {
