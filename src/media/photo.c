@@ -11,7 +11,8 @@
  *  - hand bytes to any decoder but the one the signature names (the
  *    loader is called by name, and every other libvips loader is blocked);
  *  - keep a photo after a call returns: libvips's operation cache is off,
- *    and decoded pixels stay in memory, never in a temporary file;
+ *    and decoded pixels stream or stay in memory, never in a temporary
+ *    file (see load_header);
  *  - let a piece of metadata through: fields are removed before encoding
  *    (strip_fields), the encoders are told to strip, and what they write
  *    is walked and anything but the picture dropped (scrub);
@@ -201,9 +202,16 @@ static int png_chunks_fit(const unsigned char *p, size_t n)
  *    of coming out padded with grey. (Mere warnings, such as libpng's about
  *    an odd ICC profile, are common in real photos and do not refuse.)
  *  - sequential: pixels stream from the decoder through the shrink to the
- *    encoder, so the full-size picture is never held whole.
- *  - memory: should libvips want the whole picture, it holds it in memory,
- *    never in a file under /tmp.
+ *    encoder, so the full-size picture is never held whole (a baseline
+ *    40-megapixel JPEG peaks at 86 MB). An interlaced PNG cannot stream;
+ *    libvips reads it whole into memory itself.
+ *  - memory, for WebP only: libwebp decodes a frame whole, and libvips
+ *    would put one of over 100 MB decoded in a file under /tmp (seen with
+ *    strace for a 40-megapixel WebP): a resident's photo on disk, if only
+ *    briefly. "memory" keeps it in memory. Not for JPEG or PNG: there
+ *    libvips writes no file without it (strace, 40 megapixels, interlaced
+ *    PNG too), and with it decodes the whole picture before streaming it
+ *    (a 40-megapixel JPEG: 192 MB instead of 86).
  *  - libvips's default limits stay on (PNG text chunks, JPEG progressive
  *    scans): "unlimited" is never set.
  *
@@ -218,11 +226,11 @@ static VipsImage *load_header(const unsigned char *data, size_t len, photo_type 
     switch (type) {
     case PHOTO_JPEG:
         rc = vips_jpegload_buffer(buf, len, &img, "fail_on", VIPS_FAIL_ON_ERROR, "access",
-                                  VIPS_ACCESS_SEQUENTIAL, "memory", TRUE, NULL);
+                                  VIPS_ACCESS_SEQUENTIAL, NULL);
         break;
     case PHOTO_PNG:
         rc = vips_pngload_buffer(buf, len, &img, "fail_on", VIPS_FAIL_ON_ERROR, "access",
-                                 VIPS_ACCESS_SEQUENTIAL, "memory", TRUE, NULL);
+                                 VIPS_ACCESS_SEQUENTIAL, NULL);
         break;
     case PHOTO_WEBP:
         rc = vips_webpload_buffer(buf, len, &img, "fail_on", VIPS_FAIL_ON_ERROR, "access",

@@ -13,8 +13,9 @@
  *
  * photo_init must run once in the process before any other call (it
  * starts libvips, with its operation cache off and no worker threads
- * beyond what a call needs); photo_shutdown at exit. Calls are safe from
- * several threads at once.
+ * beyond what a call needs); photo_shutdown at exit, after the last call:
+ * libvips cannot start again in the same process, so photo_init fails
+ * after it. Calls are safe from several threads at once.
  */
 #ifndef CIVIC_MEDIA_PHOTO_H
 #define CIVIC_MEDIA_PHOTO_H
@@ -32,7 +33,8 @@ typedef enum {
 
 typedef struct {
     size_t max_bytes;     /* upload size; default 10 MiB */
-    uint32_t max_pixels;  /* width x height as decoded; default 40 megapixels */
+    uint32_t max_pixels;  /* width x height as the header declares them, checked before any
+                             pixel is decoded; default 40 megapixels */
     uint32_t max_side;    /* longest side kept: larger images are shrunk to it; default 2048 */
 } photo_limits;
 
@@ -57,7 +59,16 @@ const char *photo_mime(photo_type t);
  * longest side is at most max_side; and re-encodes it in the same type
  * (JPEG quality 85, PNG, WebP quality 85) with every piece of metadata
  * stripped. *out is malloc'd (the caller frees it), *out_type the type.
- * Error messages never hold file contents or names.
+ * The pixels come out 8-bit sRGB (or grey), converted from the ICC profile
+ * the file had, if any, since the profile itself is removed.
+ *
+ * lim NULL means photo_limits_default; out_type, width and height (the
+ * output's) may be NULL. Refusals: ERR_TOO_LARGE over max_bytes ("the
+ * image is too large (at most 10 MB)") or max_pixels ("the image has too
+ * many pixels"); ERR_INVALID for anything else wrong with what the
+ * resident sent (the two messages above). ERR_NOMEM and ERR_INTERNAL
+ * (photo_init has not run; a bug) are ours, not theirs. On any error *out
+ * is NULL and *out_len 0. Error messages never hold file contents or names.
  */
 err_code photo_clean(const unsigned char *data, size_t len, const photo_limits *lim,
                      unsigned char **out, size_t *out_len, photo_type *out_type,

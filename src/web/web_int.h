@@ -24,6 +24,7 @@ typedef struct {
     char csrf[WEB_CSRF_LEN + 1];   /* the token this session's forms carry */
     bool set_cookie;               /* the response must (re)set the cookie */
     kv_list query;                 /* the decoded query string */
+    const char *bad_field;         /* the form field a refusal names, or NULL */
 } web_ctx;
 
 /* The translation of msgid in the request's language (English if none).
@@ -52,6 +53,14 @@ void web_page_begin(web_ctx *c, buf_t *b, const char *title);
 /* Closes <main>; the footer (privacy policy, the city's site through the
  * exit notice); the script. */
 void web_page_end(web_ctx *c, buf_t *b);
+/* The language the service catalog is written in (the city's Open311
+ * documents); its text on a page in another language is marked with it,
+ * so a screen reader reads it in the right voice (WCAG 3.1.2). */
+#define WEB_CATALOG_LANG "en"
+/* Catalog text (a service's name, a question, a choice), escaped, in a
+ * <span lang> when the page is in another language. */
+void web_catalog_text(web_ctx *c, buf_t *b, const char *text);
+
 /* The 911 notice, prominent, as a role="alert" box. */
 void web_emergency_notice(web_ctx *c, buf_t *b);
 

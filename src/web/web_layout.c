@@ -66,6 +66,14 @@ void web_page_end(web_ctx *c, buf_t *b)
              web_t(c, I18N_("Open311 API for developers")));
 }
 
+void web_catalog_text(web_ctx *c, buf_t *b, const char *text)
+{
+    if (strcmp(c->lang, WEB_CATALOG_LANG) == 0)
+        html_fmt(b, "%s", text);
+    else
+        html_fmt(b, "<span lang=\"%s\">%s</span>", WEB_CATALOG_LANG, text);
+}
+
 void web_emergency_notice(web_ctx *c, buf_t *b)
 {
     html_fmt(b,

@@ -99,11 +99,30 @@ static bool service_matches(const service *sv, const char *q)
 
 static void service_item(web_ctx *c, buf_t *b, const service *sv)
 {
-    (void)c;
-    html_fmt(b, "<li><a href=\"/report/%u\">%s</a>", sv->code, sv->name);
-    if (sv->description != NULL)
-        html_fmt(b, "<p class=\"hint\">%s</p>", sv->description);
+    html_fmt(b, "<li><a href=\"/report/%u\">", sv->code);
+    web_catalog_text(c, b, sv->name);
+    html_fmt(b, "</a>");
+    if (sv->description != NULL) {
+        html_fmt(b, "<p class=\"hint\">");
+        web_catalog_text(c, b, sv->description);
+        html_fmt(b, "</p>");
+    }
     html_fmt(b, "</li>");
+}
+
+/* The form that finds a request by its number; invalid: the number given
+ * was not one (the alert with id "id-error" is on the page). */
+static void lookup_form(web_ctx *c, buf_t *b, bool invalid)
+{
+    html_fmt(b,
+             "<form method=\"get\" action=\"/requests\"><label for=\"id\">%s</label>"
+             "<div class=\"row\"><input id=\"id\" name=\"id\" inputmode=\"numeric\" "
+             "pattern=\"[0-9]*\" title=\"%s\" maxlength=\"18\"%R><button type=\"submit\">%s"
+             "</button></div></form>",
+             web_t(c, I18N_("Request number")),
+             web_t(c, I18N_("A request number is made of digits only, like 1024.")),
+             invalid ? " aria-invalid=\"true\" aria-describedby=\"id-error\"" : "",
+             web_t(c, I18N_("Look it up")));
 }
 
 /* ---- home: the catalog ---- */
@@ -166,23 +185,24 @@ void web_page_home(web_ctx *c)
             const char *g = cat->services[j].group;
             if ((group == NULL) != (g == NULL) || (group && strcmp(g, group) != 0))
                 continue;
-            if (!any)
-                html_fmt(&b, "<h3>%s</h3><ul class=\"services\">",
-                         group ? group : web_t(c, I18N_("Other services")));
+            if (!any) {
+                html_fmt(&b, "<h3>");
+                if (group != NULL)
+                    web_catalog_text(c, &b, group);
+                else
+                    html_fmt(&b, "%s", web_t(c, I18N_("Other services")));
+                html_fmt(&b, "</h3><ul class=\"services\">");
+            }
             any = true;
             service_item(c, &b, &cat->services[j]);
         }
         if (any)
             html_fmt(&b, "</ul>");
     }
-    html_fmt(&b,
-             "</section><section aria-labelledby=\"lookup\"><h2 id=\"lookup\">%s</h2>"
-             "<form method=\"get\" action=\"/requests\"><label for=\"id\">%s</label>"
-             "<div class=\"row\"><input id=\"id\" name=\"id\" inputmode=\"numeric\" "
-             "pattern=\"[0-9]*\" maxlength=\"18\"><button type=\"submit\">%s</button></div>"
-             "</form></section>",
-             web_t(c, I18N_("Already reported?")), web_t(c, I18N_("Request number")),
-             web_t(c, I18N_("Look it up")));
+    html_fmt(&b, "</section><section aria-labelledby=\"lookup\"><h2 id=\"lookup\">%s</h2>",
+             web_t(c, I18N_("Already reported?")));
+    lookup_form(c, &b, false);
+    html_fmt(&b, "</section>");
     web_page_end(c, &b);
     web_send_page(c, 200, &b);
 }
@@ -206,14 +226,7 @@ void web_page_lookup(web_ctx *c)
     if (id != NULL)
         html_fmt(&b, "<p class=\"error\" role=\"alert\" id=\"id-error\">%s</p>",
                  web_t(c, I18N_("A request number is made of digits only, like 1024.")));
-    html_fmt(&b,
-             "<form method=\"get\" action=\"/requests\"><label for=\"id\">%s</label>"
-             "<div class=\"row\"><input id=\"id\" name=\"id\" inputmode=\"numeric\" "
-             "pattern=\"[0-9]*\" maxlength=\"18\"%R><button type=\"submit\">%s</button></div>"
-             "</form>",
-             web_t(c, I18N_("Request number")),
-             id != NULL ? " aria-invalid=\"true\" aria-describedby=\"id-error\"" : "",
-             web_t(c, I18N_("Look it up")));
+    lookup_form(c, &b, id != NULL);
     web_page_end(c, &b);
     web_send_page(c, id != NULL ? 400 : 200, &b);
 }

@@ -60,6 +60,67 @@ static void not_sent(web_ctx *c)
                    web_t(c, I18N_("Please try again.")));
 }
 
+/* ---- saying what is wrong, as the form asks it ---- */
+
+/* What a refusal by intake means for the resident: a sentence in their
+ * language that names the question as the form shows it, and the field to
+ * mark (aria-invalid). Intake stays the one place that decides; its
+ * messages name the Open311 parameter first ("attribute[SIZE] must be...",
+ * "email is not...", "a location is required..."), which is what is read
+ * here. The message itself never holds a value. */
+typedef struct {
+    const char *text;  /* translated, with the question's label */
+    const char *field; /* the form field's name, or NULL */
+} web_problem;
+
+static web_problem explain(web_ctx *c, const service *sv, const char *msg)
+{
+    web_problem p = {web_t(c, I18N_("Some answers could not be accepted. Check them and send "
+                                    "the form again.")),
+                     NULL};
+    pool_t *pool = http_pool(c->req);
+    if (strncmp(msg, "a location", 10) == 0 || strncmp(msg, "address_string", 14) == 0) {
+        p.field = "address_string";
+        p.text = strncmp(msg, "a location", 10) == 0
+                     ? web_t(c, I18N_("Enter the address or place of the problem."))
+                     : web_t(c, I18N_("The address is too long or has line breaks."));
+    } else if (strncmp(msg, "description", 11) == 0) {
+        p.field = "description";
+        p.text = web_t(c, I18N_("The description is too long: at most 4000 characters."));
+    } else if (strncmp(msg, "email", 5) == 0) {
+        p.field = "email";
+        p.text = web_t(c, I18N_("Check the email address, or leave it empty."));
+    } else if (strncmp(msg, "phone", 5) == 0) {
+        p.field = "phone";
+        p.text = web_t(c, I18N_("Check the phone number, or leave it empty."));
+    } else if (strncmp(msg, "first_name", 10) == 0 || strncmp(msg, "last_name", 9) == 0) {
+        p.field = msg[0] == 'f' ? "first_name" : "last_name";
+        p.text = web_t(c, I18N_("A name must fit on one line, in at most 200 characters."));
+    } else if (strncmp(msg, "attribute[", 10) == 0) {
+        for (size_t i = 0; i < sv->nattrs; i++) {
+            const attribute *a = &sv->attrs[i];
+            size_t n = strlen(a->code);
+            if (strncmp(msg + 10, a->code, n) != 0 || msg[10 + n] != ']')
+                continue;
+            const char *how = strstr(msg, "is required")       ? I18N_("Answer this question:")
+                              : a->datatype == ATTR_NUMBER     ? I18N_("Enter a number, like 3, for:")
+                              : a->datatype == ATTR_DATETIME   ? I18N_("Enter a date and time for:")
+                              : a->nvalues > 0                 ? I18N_("Choose from the answers given for:")
+                                                               : I18N_("Shorten the answer to:");
+            buf_t t = BUF_INIT;
+            buf_printf(&t, "%s \u201c%s\u201d", web_t(c, how),
+                       a->description ? a->description : a->code);
+            char *text = buf_failed(&t) ? NULL : pool_strdup(pool, t.data);
+            buf_free(&t);
+            if (text != NULL)
+                p.text = text;
+            p.field = attr_field(c, a);
+            break;
+        }
+    }
+    return p;
+}
+
 /* ---- the form ---- */
 
 /* " (required)" inside a label or legend, so a screen reader reads it
@@ -70,22 +131,75 @@ static void required_mark(web_ctx *c, buf_t *b, bool required)
         html_fmt(b, " <span class=\"req\">(%s)</span>", web_t(c, I18N_("required")));
 }
 
+/* The label of a field: its text (catalog text marked as such), the
+ * required mark inside it, so a screen reader reads both. */
+static void field_label(web_ctx *c, buf_t *b, const char *id, const char *label, bool from_catalog,
+                        const char *suffix, bool required)
+{
+    html_fmt(b, "<div class=\"field\"><label for=\"%s\">", id);
+    if (from_catalog)
+        web_catalog_text(c, b, label);
+    else
+        html_fmt(b, "%s", label);
+    html_fmt(b, "%s", suffix);
+    required_mark(c, b, required);
+    html_fmt(b, "</label>");
+}
+
+/* aria-describedby (the problem summary when this field is the one at
+ * fault, and the hint if any) and aria-invalid. */
+static void field_aria(web_ctx *c, buf_t *b, const char *name, const char *hint_id)
+{
+    bool bad = c->bad_field != NULL && strcmp(c->bad_field, name) == 0;
+    if (bad)
+        html_fmt(b, " aria-invalid=\"true\"");
+    if (bad || hint_id != NULL)
+        html_fmt(b, " aria-describedby=\"%R%R%s\"", bad ? "problem" : "",
+                 bad && hint_id ? " " : "", hint_id);
+}
+
+static void field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool from_catalog,
+                       char *hint_id, size_t hint_id_size)
+{
+    hint_id[0] = '\0';
+    if (hint == NULL)
+        return;
+    snprintf(hint_id, hint_id_size, "%s-hint", id);
+    html_fmt(b, "<p class=\"hint\" id=\"%s\">", hint_id);
+    if (from_catalog)
+        web_catalog_text(c, b, hint);
+    else
+        html_fmt(b, "%s", hint);
+    html_fmt(b, "</p>");
+}
+
+/* One <input>: text, email, tel, decimal number or datetime-local. */
+static void input_field(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
+                        const char *hint, bool from_catalog, const char *type, const char *extra,
+                        const kv_list *v, bool required, int maxlength)
+{
+    char hint_id[112];
+    field_label(c, b, id, label, from_catalog, strcmp(type, "datetime-local") == 0 ? " (UTC)" : "",
+                required);
+    field_hint(c, b, id, hint, from_catalog, hint_id, sizeof hint_id);
+    html_fmt(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" value=\"%s\"%R", id, name, type,
+             v ? kv_get(v, name) : NULL, required ? " required" : "");
+    if (maxlength > 0)
+        html_fmt(b, " maxlength=\"%d\"", maxlength);
+    if (extra != NULL)
+        html_fmt(b, "%R", extra);
+    field_aria(c, b, name, hint_id[0] ? hint_id : NULL);
+    html_fmt(b, "></div>");
+}
+
 static void text_input(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
                        const char *hint, const char *type, const char *autocomplete,
                        const kv_list *v, bool required, int maxlength)
 {
-    html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
-    required_mark(c, b, required);
-    html_fmt(b, "</label>");
-    if (hint != NULL)
-        html_fmt(b, "<p class=\"hint\" id=\"%s-hint\">%s</p>", id, hint);
-    html_fmt(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" value=\"%s\" maxlength=\"%d\"%R", id,
-             name, type, v ? kv_get(v, name) : NULL, maxlength, required ? " required" : "");
-    if (hint != NULL)
-        html_fmt(b, " aria-describedby=\"%s-hint\"", id);
+    char extra[64] = "";
     if (autocomplete != NULL)
-        html_fmt(b, " autocomplete=\"%s\"", autocomplete);
-    html_fmt(b, "></div>");
+        snprintf(extra, sizeof extra, " autocomplete=\"%s\"", autocomplete);
+    input_field(c, b, id, name, label, hint, false, type, extra, v, required, maxlength);
 }
 
 static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
@@ -100,44 +214,40 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
                       : '_';
     id[k] = '\0';
     const char *label = a->description ? a->description : a->code;
+    const char *hint = a->datatype_description;
     if (!a->variable) {
-        html_fmt(b, "<p class=\"info\">%s</p>", label);
+        html_fmt(b, "<p class=\"info\">");
+        web_catalog_text(c, b, label);
+        html_fmt(b, "</p>");
         return;
     }
     switch (a->datatype) {
     case ATTR_STRING:
-        text_input(c, b, id, name, label, a->datatype_description, "text", NULL, v, a->required,
-                   INTAKE_MAX_SHORT);
+        input_field(c, b, id, name, label, hint, true, "text", NULL, v, a->required,
+                    INTAKE_MAX_SHORT);
         break;
     case ATTR_NUMBER:
-        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
-        required_mark(c, b, a->required);
-        html_fmt(b, "</label>");
-        html_fmt(b,
-                 "<input id=\"%s\" name=\"%s\" type=\"text\" inputmode=\"decimal\" "
-                 "value=\"%s\" maxlength=\"32\"%R></div>",
-                 id, name, v ? kv_get(v, name) : NULL, a->required ? " required" : "");
+        input_field(c, b, id, name, label, hint, true, "text", " inputmode=\"decimal\"", v,
+                    a->required, 32);
         break;
     case ATTR_DATETIME:
-        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s (UTC)", id, label);
-        required_mark(c, b, a->required);
-        html_fmt(b, "</label>");
-        html_fmt(b,
-                 "<input id=\"%s\" name=\"%s\" type=\"datetime-local\" value=\"%s\"%R></div>",
-                 id, name, v ? kv_get(v, name) : NULL, a->required ? " required" : "");
+        input_field(c, b, id, name, label, hint, true, "datetime-local", NULL, v, a->required, 0);
         break;
-    case ATTR_TEXT:
-        html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s", id, label);
-        required_mark(c, b, a->required);
-        html_fmt(b, "</label>");
-        html_fmt(b, "<textarea id=\"%s\" name=\"%s\" rows=\"4\" maxlength=\"%d\"%R>%s</textarea></div>",
-                 id, name, INTAKE_MAX_TEXT, a->required ? " required" : "",
-                 v ? kv_get(v, name) : NULL);
+    case ATTR_TEXT: {
+        char hint_id[112];
+        field_label(c, b, id, label, true, "", a->required);
+        field_hint(c, b, id, hint, true, hint_id, sizeof hint_id);
+        html_fmt(b, "<textarea id=\"%s\" name=\"%s\" rows=\"4\" maxlength=\"%d\"%R", id, name,
+                 INTAKE_MAX_TEXT, a->required ? " required" : "");
+        field_aria(c, b, name, hint_id[0] ? hint_id : NULL);
+        html_fmt(b, ">%s</textarea></div>", v ? kv_get(v, name) : NULL);
         break;
+    }
     case ATTR_SINGLEVALUELIST:
     case ATTR_MULTIVALUELIST: {
         bool multi = a->datatype == ATTR_MULTIVALUELIST;
-        html_fmt(b, "<fieldset class=\"field\"><legend>%s", label);
+        html_fmt(b, "<fieldset class=\"field\"><legend>");
+        web_catalog_text(c, b, label);
         required_mark(c, b, a->required);
         html_fmt(b, "</legend>");
         if (multi)
@@ -146,10 +256,13 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
             bool on = v != NULL && kv_has_value(v, name, a->values[i].key);
             html_fmt(b,
                      "<div class=\"choice\"><input type=\"%s\" id=\"%s-%d\" name=\"%s\" "
-                     "value=\"%s\"%R%R><label for=\"%s-%d\">%s</label></div>",
+                     "value=\"%s\"%R%R",
                      multi ? "checkbox" : "radio", id, (int)i, name, a->values[i].key,
-                     on ? " checked" : "", !multi && a->required && i == 0 ? " required" : "", id,
-                     (int)i, a->values[i].name);
+                     on ? " checked" : "", !multi && a->required && i == 0 ? " required" : "");
+            field_aria(c, b, name, NULL);
+            html_fmt(b, "><label for=\"%s-%d\">", id, (int)i);
+            web_catalog_text(c, b, a->values[i].name);
+            html_fmt(b, "</label></div>");
         }
         html_fmt(b, "</fieldset>");
         break;
@@ -161,20 +274,26 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
  * show first (NULL: none); emergency: show the 911 notice and ask the
  * resident to confirm it is not one. */
 static void report_form(web_ctx *c, int status, const service *sv, const kv_list *v,
-                        const char *problem, bool emergency)
+                        const char *problem, const char *bad_field, bool emergency)
 {
     buf_t b = BUF_INIT;
+    c->bad_field = bad_field;
     web_page_begin(c, &b, sv->name);
     if (emergency || emergency_service(sv))
         web_emergency_notice(c, &b);
-    html_fmt(&b, "<h1>%s</h1>", sv->name);
+    html_fmt(&b, "<h1>");
+    web_catalog_text(c, &b, sv->name);
+    html_fmt(&b, "</h1>");
     if (problem != NULL)
         html_fmt(&b,
                  "<div class=\"notice error\" role=\"alert\" id=\"problem\"><h2>%s</h2><p>%s</p>"
                  "</div>",
                  web_t(c, I18N_("Please check the form")), problem);
-    if (sv->description != NULL)
-        html_fmt(&b, "<p class=\"lead\">%s</p>", sv->description);
+    if (sv->description != NULL) {
+        html_fmt(&b, "<p class=\"lead\">");
+        web_catalog_text(c, &b, sv->description);
+        html_fmt(&b, "</p>");
+    }
     html_fmt(&b, "<form method=\"post\" action=\"/report/%u\" class=\"report\" novalidate>",
              sv->code);
     web_csrf_field(c, &b);
@@ -198,12 +317,12 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
     html_fmt(&b,
              "<fieldset><legend>%s</legend><div class=\"field\"><label for=\"description\">%s"
              "</label><p class=\"hint\" id=\"description-hint\">%s</p>"
-             "<textarea id=\"description\" name=\"description\" rows=\"5\" maxlength=\"4000\" "
-             "aria-describedby=\"description-hint\">%s</textarea></div></fieldset>",
+             "<textarea id=\"description\" name=\"description\" rows=\"5\" maxlength=\"4000\"",
              web_t(c, I18N_("Describe it")), web_t(c, I18N_("Description")),
              web_t(c, I18N_("What you see, and anything that helps the crew find it. This text "
-                            "is public: do not write names or phone numbers in it.")),
-             v ? kv_get(v, "description") : NULL);
+                            "is public: do not write names or phone numbers in it.")));
+    field_aria(c, &b, "description", "description-hint");
+    html_fmt(&b, ">%s</textarea></div></fieldset>", v ? kv_get(v, "description") : NULL);
 
     html_fmt(&b, "<fieldset><legend>%s</legend><p class=\"hint\">%s <a href=\"/privacy\">%s</a></p>",
              web_t(c, I18N_("Your contact details (optional)")),
@@ -245,7 +364,7 @@ void web_report_get(web_ctx *c, const char *code)
                                       "page.")));
         return;
     }
-    report_form(c, 200, sv, NULL, NULL, false);
+    report_form(c, 200, sv, NULL, NULL, NULL, false);
 }
 
 /* ---- the review page ---- */
@@ -362,6 +481,13 @@ static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv
     return rc;
 }
 
+/* The form again, with what intake refused said as the form asks it. */
+static void refuse(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
+{
+    web_problem p = explain(c, sv, msg);
+    report_form(c, 400, sv, v, p.text, p.field, false);
+}
+
 /* ---- filing ---- */
 
 typedef struct {
@@ -425,7 +551,7 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v)
     job->type = sv->type;
     if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &job->sr,
                        &err) != ERR_OK) {
-        report_form(c, 400, sv, v, err.msg, false);
+        refuse(c, sv, v, err.msg);
         return;
     }
     if (sv->type == SERVICE_BATCH) {
@@ -466,7 +592,7 @@ void web_report_post(web_ctx *c, const char *code)
         kv_init(v);
         report_form(c, 400, sv, NULL,
                     web_t(c, I18N_("The form could not be read. Please fill it in again.")),
-                    false);
+                    NULL, false);
         return;
     }
     if (!web_csrf_ok(c, v)) {
@@ -474,7 +600,7 @@ void web_report_post(web_ctx *c, const char *code)
          * nothing is filed; the resident sees the form again, filled. */
         report_form(c, 403, sv, v,
                     web_t(c, I18N_("This page has expired. Check the form and send it again.")),
-                    false);
+                    NULL, false);
         return;
     }
     const char *step = kv_get(v, "step");
@@ -498,12 +624,13 @@ void web_report_post(web_ctx *c, const char *code)
         report_form(c, 400, sv, kept,
                     web_t(c, I18N_("The form sent a field this page does not have. Check "
                                    "the form and send it again.")),
-                    false);
+                    NULL, false);
         return;
     }
     v = fv;
     if (step != NULL && strcmp(step, "edit") == 0) {
-        report_form(c, 200, sv, v, NULL, false);
+        report_form(c, 200, sv, v, NULL, NULL,
+                    emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE);
         return;
     }
     /* I5: before anything is filed, a report that reads like an emergency
@@ -511,7 +638,7 @@ void web_report_post(web_ctx *c, const char *code)
     const char *confirmed = kv_get(v, "not_emergency");
     if (emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE &&
         (confirmed == NULL || strcmp(confirmed, "1") != 0)) {
-        report_form(c, 200, sv, v, NULL, true);
+        report_form(c, 200, sv, v, NULL, NULL, true);
         return;
     }
     /* Check everything before the review page, so the review only shows a
@@ -519,7 +646,7 @@ void web_report_post(web_ctx *c, const char *code)
     service_request probe;
     if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &probe,
                        &err) != ERR_OK) {
-        report_form(c, 400, sv, v, err.msg, false);
+        refuse(c, sv, v, err.msg);
         return;
     }
     if (step != NULL && strcmp(step, "send") == 0)

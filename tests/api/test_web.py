@@ -1090,7 +1090,7 @@ class WebRefusals(WebTest):
         num = self.cat.attr_of(self.CODE, "number")["code"]
         lst = self.cat.attr_of(self.CODE, "singlevaluelist", required=True)["code"]
         cases = [
-            ("no address", self.valid(drop=("address_string",)), "location"),
+            ("no address", self.valid(drop=("address_string",)), "address_string"),
             ("a 501-character address", self.valid(address_string="a" * 501), "address_string"),
             ("a bad number", self.valid(extra=[("attribute[%s]" % num, "12abc")]), num),
             ("an exponent", self.valid(extra=[("attribute[%s]" % num, "1e3")]), num),
@@ -1107,12 +1107,22 @@ class WebRefusals(WebTest):
             ("send with a bad number", [(k, "send" if k == "step" else v) for k, v in
                                         self.valid(extra=[("attribute[%s]" % num, "x")])], num),
         ]
-        for what, pairs, says in cases:
+        for what, pairs, field in cases:
             page, r = self.refused(400, pairs, what=what)
             problem = [t for t in page.alerts() if "Please check the form" in t]
             self.assertEqual(len(problem), 1, what)
-            if says:
-                self.assertIn(says, problem[0], what)
+            # Said as the form asks it, not in the API's words ...
+            for api_word in ("attribute[", "address_string", "lat and long", "first_name"):
+                self.assertNotIn(api_word, problem[0], what)
+            # ... and the field at fault is marked for assistive technology.
+            name = field if field in ("address_string", "description", "email", "phone",
+                                      "first_name") else "attribute[%s]" % field
+            marked = page.form("/report/%s" % self.CODE).named(name)
+            self.assertTrue(marked, what)
+            for f in marked:
+                self.assertEqual(f.attrs.get("aria-invalid"), "true", (what, name))
+                self.assertIn("problem", (f.attrs.get("aria-describedby") or "").split(),
+                              (what, name))
             self.assertNoEcho(r, [], what)
 
     def test_unreadable_bodies_are_refused(self):

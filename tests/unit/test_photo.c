@@ -9,7 +9,7 @@
  * decodes again as the same type; calls run from several threads at once.
  *
  * Every input is made here, with libvips and by hand (EXIF, XMP, IPTC,
- * ICC, PNG chunks), so nothing is fetched and nothing binary is committed.
+ * ICC, PNG chunks): the test fetches nothing and reads no file.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -387,9 +387,8 @@ static int has_field(VipsImage *img, const char *s)
 
 /* ---- walking the three formats ---- */
 
-/* The markers of a JPEG's segments, in order, up to max; -1 if it is not
- * well formed up to its EOI. apps[i] gets an APPn segment's payload
- * start, for telling Exif from XMP. */
+/* The markers of a JPEG's segments, in order (max of them kept), and how
+ * many there are; -1 if it is not well formed up to its EOI. */
 static int jpeg_markers(const unsigned char *p, size_t n, unsigned char *markers, int max)
 {
     if (n < 2 || p[0] != 0xFF || p[1] != 0xD8)

@@ -221,6 +221,10 @@ function indent(text, by = '    ') {
 
 // ---- screenshots: every page of pages.mjs at each viewport ----
 
+// How much of a long page a screenshot keeps (CSS pixels), unless the page
+// says otherwise: enough for what the README shows, PNGs of ~100 KB.
+const SHOT_MAX_HEIGHT = { phone: 1800, desktop: 1400 };
+
 async function screenshots(dir, server, browser, k) {
   const { SCREENSHOTS } = await import('./pages.mjs');
   fs.mkdirSync(dir, { recursive: true });
@@ -230,16 +234,30 @@ async function screenshots(dir, server, browser, k) {
   for (const p of pages) {
     for (const [vname, vp] of Object.entries(VIEWPORTS)) {
       const ctx = await browser.newContext({ ...vp, locale: p.locale || 'en-US' });
+      ctx.setDefaultTimeout(15000);
       try {
         const page = await ctx.newPage();
-        const res = await page.goto(server.url(p.path), { waitUntil: 'load' });
-        if (!res || res.status() !== (p.status || 200))
-          throw new Error(`${p.path}: status ${res ? res.status() : 'none'}`);
+        if (p.prepare) {
+          await p.prepare(page, server.base);
+        } else {
+          const res = await page.goto(server.url(p.path), { waitUntil: 'load' });
+          if (!res || res.status() !== (p.status || 200))
+            throw new Error(`${p.path}: status ${res ? res.status() : 'none'}`);
+        }
         await page.evaluate(() => document.fonts.ready.then(() => true));
+        // The top of the page, as a person first sees it (a step may
+        // have scrolled to its button).
+        await page.evaluate(() => window.scrollTo(0, 0));
+        const height = await page.evaluate(() => document.documentElement.scrollHeight);
         const file = path.join(dir, `${p.name}-${vname}.png`);
-        await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+        await page.screenshot({
+          path: file, fullPage: true, animations: 'disabled',
+          clip: { x: 0, y: 0, width: vp.viewport.width,
+                  height: Math.min(height, p.maxHeight || SHOT_MAX_HEIGHT[vname]) },
+        });
         const rel = path.relative(process.cwd(), file);
-        console.log(`screenshot ${rel.startsWith('..') ? file : rel}`);
+        console.log(`screenshot ${rel.startsWith('..') ? file : rel} ` +
+                    `(${Math.round(fs.statSync(file).size / 1024)} KB)`);
       } catch (e) {
         failed++;
         console.log(`FAIL screenshot ${p.name}-${vname}: ${describeError(e)}`);
