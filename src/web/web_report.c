@@ -26,13 +26,18 @@
 #include "util/log.h"
 #include "web/web_int.h"
 
-
+/* The service a /report/{code} path names, or NULL after answering 404. */
 static const service *find_service(web_ctx *c, const char *raw)
 {
     char *code = pool_strdup(http_pool(c->req), raw);
-    if (code == NULL || strlen(code) > 200 || !url_unescape_segment(code))
-        return NULL;
-    return catalog_find_service(c->app->cat, code);
+    const service *sv = NULL;
+    if (code != NULL && strlen(code) <= 200 && url_unescape_segment(code))
+        sv = catalog_find_service(c->app->cat, code);
+    if (sv == NULL)
+        web_error_page(c, 404, web_t(c, I18N_("Service not found")),
+                       web_t(c, I18N_("There is no such service. Choose one from the home "
+                                      "page.")));
+    return sv;
 }
 
 /* "attribute[CODE]" or, for a multiple choice, "attribute[CODE][]". */
@@ -358,12 +363,8 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
 void web_report_get(web_ctx *c, const char *code)
 {
     const service *sv = find_service(c, code);
-    if (sv == NULL) {
-        web_error_page(c, 404, web_t(c, I18N_("Service not found")),
-                       web_t(c, I18N_("There is no such service. Choose one from the home "
-                                      "page.")));
+    if (sv == NULL)
         return;
-    }
     report_form(c, 200, sv, NULL, NULL, NULL, false);
 }
 
@@ -571,12 +572,8 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v)
 void web_report_post(web_ctx *c, const char *code)
 {
     const service *sv = find_service(c, code);
-    if (sv == NULL) {
-        web_error_page(c, 404, web_t(c, I18N_("Service not found")),
-                       web_t(c, I18N_("There is no such service. Choose one from the home "
-                                      "page.")));
+    if (sv == NULL)
         return;
-    }
     err_t err;
     size_t len;
     const char *body = http_body(c->req, &len);

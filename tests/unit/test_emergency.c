@@ -12,11 +12,9 @@
 
 #include "core/emergency.h"
 #include "open311/o311_catalog.h"
+#include "democat.h"
 #include "testlib.h"
 
-/* build/gen/demo_catalog.c, generated from data/demo/catalog.json. */
-extern const char demo_catalog_json[];
-extern const size_t demo_catalog_json_len;
 
 /* Checks each sentence of a NULL-terminated table, naming the ones that fail. */
 static void check_all(const char *const *sentences, bool want, size_t min_count)
@@ -442,18 +440,6 @@ static void test_header_examples(void)
 
 /* ---- services ---- */
 
-static catalog *demo_catalog(void)
-{
-    catalog *c = catalog_new();
-    err_t err;
-    if (c != NULL &&
-        o311_catalog_read(c, demo_catalog_json, demo_catalog_json_len, NULL, &err) != ERR_OK) {
-        fprintf(stderr, "demo catalog: %s\n", err.msg);
-        catalog_free(c);
-        return NULL;
-    }
-    return c;
-}
 
 /* Every service of data/demo/catalog.json and whether it counts. Only the
  * outdoor gas smell does: its keywords say "emergency" and its notice says

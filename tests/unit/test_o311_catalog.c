@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "open311/o311_catalog.h"
+#include "democat.h"
 #include "testlib.h"
 
-/* build/gen/demo_catalog.c, generated from data/demo/catalog.json. */
-extern const char demo_catalog_json[];
-extern const size_t demo_catalog_json_len;
 
 #define DATA "tests/data/open311/"
 
@@ -55,18 +53,6 @@ static err_code read_str(catalog *c, const char *doc, o311_import_stats *st, err
     return o311_catalog_read(c, doc, strlen(doc), st, err);
 }
 
-static catalog *demo_catalog(void)
-{
-    catalog *c = catalog_new();
-    err_t err;
-    if (c != NULL &&
-        o311_catalog_read(c, demo_catalog_json, demo_catalog_json_len, NULL, &err) != ERR_OK) {
-        fprintf(stderr, "demo catalog: %s\n", err.msg);
-        catalog_free(c);
-        return NULL;
-    }
-    return c;
-}
 
 /* The bundle as text: a complete, stable picture of a catalog. */
 static char *snapshot(const catalog *c)
