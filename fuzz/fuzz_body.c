@@ -49,16 +49,6 @@ static const struct {
     {"application/jsonp", BODY_REFUSED},
 };
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    /* Messages name parameters, clipped: never inside a character. */
-    CHECK(utf8_valid(err->msg, n));
-}
-
 static void check_list(const kv_list *l, body_kind kind)
 {
     const kv_limits *lim = &KV_DEFAULT_LIMITS;
@@ -178,7 +168,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (kind == BODY_JSON)
             check_json(body, len, &out);
     } else {
-        check_err(rc, &err);
+        fuzz_check_err(rc, &err);
     }
 
     /* The form path must agree with form_decode itself. */

@@ -33,15 +33,6 @@
 extern const char demo_catalog_json[];
 extern const size_t demo_catalog_json_len;
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    CHECK(utf8_valid(err->msg, n));
-}
-
 /* The bundle for c, malloc'd (the caller frees it). NULL only when out of
  * memory, which the fuzzer does not provoke. */
 static char *bundle_of(const catalog *c, size_t *len)
@@ -143,7 +134,7 @@ static void read_into(catalog *c, const char *data, size_t size, const char *bef
     memset(&zero, 0, sizeof zero);
     err_code rc = o311_catalog_read(c, data, size, &st, &err);
     if (rc != ERR_OK) {
-        check_err(rc, &err);
+        fuzz_check_err(rc, &err);
         CHECK(memcmp(&st, &zero, sizeof st) == 0); /* left alone on error */
         char *after = bundle_of(c, &after_len);
         CHECK(after_len == before_len && memcmp(after, before, before_len) == 0);

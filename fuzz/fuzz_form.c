@@ -28,16 +28,6 @@
 
 static const kv_limits TINY_LIMITS = {3, 4, 8};
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    /* Messages name parameters, clipped: never inside a character. */
-    CHECK(utf8_valid(err->msg, n));
-}
-
 static void check_list(const kv_list *l, const kv_limits *lim, size_t input_len)
 {
     CHECK(l->count <= lim->max_pairs);
@@ -45,16 +35,8 @@ static void check_list(const kv_list *l, const kv_limits *lim, size_t input_len)
     CHECK(l->count == 0 || l->items != NULL);
     for (size_t i = 0; i < l->count; i++) {
         const kv_pair *p = &l->items[i];
-        CHECK(p->key != NULL && p->value != NULL);
-        size_t klen = strlen(p->key);
-        CHECK(klen > 0 && klen <= lim->max_key_len);
-        CHECK(utf8_valid(p->key, klen));
-        /* No NUL inside: the C string ends exactly at value_len. */
-        CHECK(strlen(p->value) == p->value_len);
-        CHECK(p->value_len <= lim->max_value_len);
-        CHECK(utf8_valid(p->value, p->value_len));
         /* Decoding never grows the text. */
-        CHECK(klen + p->value_len <= input_len);
+        fuzz_check_pair(p, lim, input_len);
         /* kv_get finds the first pair with this key. */
         const char *first = kv_get(l, p->key);
         CHECK(first != NULL);
@@ -129,7 +111,7 @@ static err_code decode_with(const char *s, size_t n, const kv_limits *lim, pool_
         check_list(l, lim, n);
         check_against_reference(s, n, l);
     } else {
-        check_err(rc, &err);
+        fuzz_check_err(rc, &err);
     }
     return rc;
 }

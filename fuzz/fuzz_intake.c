@@ -67,15 +67,6 @@ static const catalog *demo_catalog(void)
     return demo;
 }
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    CHECK(utf8_valid(err->msg, n));
-}
-
 static void check_value(const attribute *a, const char *v)
 {
     size_t n = strlen(v);
@@ -207,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == ERR_OK)
             check_request(cat, &sr);
         else
-            check_err(rc, &err);
+            fuzz_check_err(rc, &err);
     }
     pool_free(pool);
     return 0;

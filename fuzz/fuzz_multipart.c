@@ -49,15 +49,6 @@ typedef struct {
     size_t nfiles;
 } outcome;
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    CHECK(utf8_valid(err->msg, n));
-}
-
 static bool is_padding(char c)
 {
     return c == ' ' || c == '\t';
@@ -91,14 +82,7 @@ static void check_outcome(const outcome *o, const kv_limits *kv_lim, const mp_li
     }
     CHECK(o->fields.count <= kv_lim->max_pairs);
     for (size_t i = 1; i < o->fields.count; i++) {
-        const kv_pair *p = &o->fields.items[i];
-        size_t klen = strlen(p->key);
-        CHECK(klen > 0 && klen <= kv_lim->max_key_len);
-        CHECK(utf8_valid(p->key, klen));
-        CHECK(strlen(p->value) == p->value_len);
-        CHECK(p->value_len <= kv_lim->max_value_len);
-        CHECK(utf8_valid(p->value, p->value_len));
-        CHECK(klen + p->value_len <= len);
+        fuzz_check_pair(&o->fields.items[i], kv_lim, len);
     }
     CHECK(o->nfiles <= lim->max_files);
     CHECK(o->nfiles == 0 || o->files != NULL);
@@ -139,7 +123,7 @@ static void decode(const char *ct, const char *body, size_t len, pool_t *pool,
     err_clear(&err);
     o->rc = mp_decode(ct, body, len, pool, kv_lim, lim, &o->fields, &o->files, &o->nfiles, &err);
     if (o->rc != ERR_OK)
-        check_err(o->rc, &err);
+        fuzz_check_err(o->rc, &err);
     check_outcome(o, kv_lim, lim, body, len, b, blen);
 }
 

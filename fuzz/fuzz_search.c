@@ -31,15 +31,6 @@
 /* 2023-11-14T22:13:20Z: a fixed clock, so a crash replays the same way. */
 #define FUZZ_NOW INT64_C(1700000000)
 
-static void check_err(err_code rc, const err_t *err)
-{
-    CHECK(rc != ERR_OK);
-    CHECK(err->code == rc);
-    size_t n = strnlen(err->msg, sizeof err->msg);
-    CHECK(n > 0 && n < sizeof err->msg);
-    CHECK(utf8_valid(err->msg, n));
-}
-
 static void check_paging(size_t page, size_t page_size)
 {
     CHECK(page >= 1 && page <= 1000000);
@@ -109,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == ERR_OK)
         check_search(&s);
     else
-        check_err(rc, &err);
+        fuzz_check_err(rc, &err);
 
     int64_t start, end;
     size_t page, page_size;
@@ -120,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(end - start <= SRQ_DEFAULT_WINDOW || end == DT_MAX);
         check_paging(page, page_size);
     } else {
-        check_err(rc, &err);
+        fuzz_check_err(rc, &err);
     }
 done:
     pool_free(pool);

@@ -271,14 +271,10 @@ err_code catalog_add_agency(catalog *c, const agency *a, err_t *err)
         return err_set(err, ERR_INVALID, "agency %s has no valid name", a->code);
     if (catalog_find_agency(c, a->code) != NULL)
         return err_set(err, ERR_CONFLICT, "agency %s appears twice", a->code);
-    if (c->nagencies == c->cap_agencies) {
-        size_t ncap = c->cap_agencies ? c->cap_agencies * 2 : 8;
-        agency *n = pool_realloc_array(c->pool, c->agencies, c->nagencies, ncap, sizeof *n);
-        if (n == NULL)
-            return err_set(err, ERR_NOMEM, "out of memory");
-        c->agencies = n;
-        c->cap_agencies = ncap;
-    }
+    agency *grown = pool_grow(c->pool, c->agencies, c->nagencies, &c->cap_agencies, sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    c->agencies = grown;
     agency *dst = &c->agencies[c->nagencies];
     if (!dup_str(c->pool, &dst->code, a->code) || !dup_str(c->pool, &dst->name, a->name))
         return err_set(err, ERR_NOMEM, "out of memory");
@@ -302,14 +298,10 @@ err_code catalog_add_service(catalog *c, const service *s, err_t *err)
         return rc;
     if (catalog_find_service(c, s->code) != NULL)
         return err_set(err, ERR_CONFLICT, "service %s appears twice", s->code);
-    if (c->nservices == c->cap_services) {
-        size_t ncap = c->cap_services ? c->cap_services * 2 : 16;
-        service *n = pool_realloc_array(c->pool, c->services, c->nservices, ncap, sizeof *n);
-        if (n == NULL)
-            return err_set(err, ERR_NOMEM, "out of memory");
-        c->services = n;
-        c->cap_services = ncap;
-    }
+    service *grown = pool_grow(c->pool, c->services, c->nservices, &c->cap_services, sizeof *grown);
+    if (grown == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    c->services = grown;
     rc = catalog_store_service(c, &c->services[c->nservices], s, err);
     if (rc == ERR_OK)
         c->nservices++;

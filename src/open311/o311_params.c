@@ -62,14 +62,10 @@ static err_code comma_list(const kv_list *in, const char *key, size_t max, pool_
             if (e > s) {
                 if (*count == max)
                     return err_set(err, ERR_INVALID, "%s lists more than %zu items", key, max);
-                if (*count == cap) {
-                    size_t ncap = cap ? cap * 2 : 8;
-                    const char **n = pool_realloc_array(pool, *out, *count, ncap, sizeof *n);
-                    if (n == NULL)
-                        return err_set(err, ERR_NOMEM, "out of memory");
-                    *out = n;
-                    cap = ncap;
-                }
+                const char **n = pool_grow(pool, *out, *count, &cap, sizeof *n);
+                if (n == NULL)
+                    return err_set(err, ERR_NOMEM, "out of memory");
+                *out = n;
                 (*out)[*count] = pool_strndup(pool, s, (size_t)(e - s));
                 if ((*out)[*count] == NULL)
                     return err_set(err, ERR_NOMEM, "out of memory");

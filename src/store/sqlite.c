@@ -936,7 +936,7 @@ static err_code answer_row(row *r, void *ctx, err_t *err)
         return ec;
     sr_answer *a = l->n > 0 ? &l->list[l->n - 1] : NULL;
     if (a == NULL || strcmp(a->code, code) != 0) {
-        sr_answer *nl = grow(l->pool, l->list, l->n, &l->cap, sizeof *nl);
+        sr_answer *nl = pool_grow(l->pool, l->list, l->n, &l->cap, sizeof *nl);
         if (nl == NULL)
             return err_set(err, ERR_NOMEM, "out of memory");
         l->list = nl;
@@ -944,7 +944,7 @@ static err_code answer_row(row *r, void *ctx, err_t *err)
         *a = (sr_answer){.code = code};
         l->vcap = 0;
     }
-    const char **vals = grow(l->pool, a->values, a->nvalues, &l->vcap, sizeof *vals);
+    const char **vals = pool_grow(l->pool, a->values, a->nvalues, &l->vcap, sizeof *vals);
     if (vals == NULL)
         return err_set(err, ERR_NOMEM, "out of memory");
     a->values = vals;
@@ -994,7 +994,7 @@ static void sb_add(search_build *b, search_bind v)
 {
     if (b->pool == NULL || b->oom)
         return;
-    search_bind *nb = grow(b->pool, b->binds, b->nbinds, &b->cap, sizeof *nb);
+    search_bind *nb = pool_grow(b->pool, b->binds, b->nbinds, &b->cap, sizeof *nb);
     if (nb == NULL) {
         b->oom = true;
         return;

@@ -421,19 +421,6 @@ static inline err_code rd_done(const row *r, const char *table, err_t *err)
     return ERR_OK;
 }
 
-/* Returns arr with room for element n (grown geometrically from pool), or
- * NULL when out of memory. */
-static inline void *grow(pool_t *pool, void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *na = pool_realloc_array(pool, arr, n, ncap, size);
-    if (na != NULL)
-        *cap = ncap;
-    return na;
-}
-
 /* ---- running a query to its end ---- */
 
 /* Reads one result row into item (a struct, or one element of a list). */
@@ -508,7 +495,7 @@ typedef struct {
 static inline err_code row_list_add(row *r, void *ctx, err_t *err)
 {
     row_list *l = ctx;
-    unsigned char *nl = grow(l->pool, l->list, l->n, &l->cap, l->size);
+    unsigned char *nl = pool_grow(l->pool, l->list, l->n, &l->cap, l->size);
     if (nl == NULL)
         return err_set(err, ERR_NOMEM, "out of memory");
     l->list = nl;

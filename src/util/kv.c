@@ -34,14 +34,10 @@ err_code kv_add(kv_list *l, pool_t *pool, const char *key, size_t key_len, const
                        lim->max_value_len);
     if (!utf8_valid(value, value_len) || memchr(value, '\0', value_len) != NULL)
         return err_set(err, ERR_INVALID, "parameter %.*s is not valid UTF-8 text", shown, key);
-    if (l->count == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 16;
-        kv_pair *n = pool_realloc_array(pool, l->items, l->count, ncap, sizeof *n);
-        if (n == NULL)
-            return err_set(err, ERR_NOMEM, "out of memory");
-        l->items = n;
-        l->cap = ncap;
-    }
+    kv_pair *n = pool_grow(pool, l->items, l->count, &l->cap, sizeof *n);
+    if (n == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    l->items = n;
     char *k = pool_strndup(pool, key, key_len);
     char *v = pool_strndup(pool, value, value_len);
     if (k == NULL || v == NULL)

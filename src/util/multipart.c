@@ -491,14 +491,10 @@ static err_code add_file(file_list *fl, pool_t *pool, const part_head *h, const 
     if (len > lim->max_file_bytes)
         return err_set(err, ERR_TOO_LARGE, "file %.*s is larger than %zu bytes",
                        (int)utf8_clip(d->name, d->name_len, 64), d->name, lim->max_file_bytes);
-    if (fl->count == fl->cap) {
-        size_t ncap = fl->cap ? fl->cap * 2 : 4;
-        mp_file *n = pool_realloc_array(pool, fl->items, fl->count, ncap, sizeof *n);
-        if (n == NULL)
-            return err_set(err, ERR_NOMEM, "out of memory");
-        fl->items = n;
-        fl->cap = ncap;
-    }
+    mp_file *n = pool_grow(pool, fl->items, fl->count, &fl->cap, sizeof *n);
+    if (n == NULL)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    fl->items = n;
     mp_file *f = &fl->items[fl->count];
     f->name = pool_strndup(pool, d->name, d->name_len);
     if (h->content_type != NULL && h->content_type_len > 0)

@@ -157,3 +157,14 @@ void *pool_realloc_array(pool_t *p, void *old, size_t old_count, size_t new_coun
         memcpy(r, old, (old_count < new_count ? old_count : new_count) * size);
     return r;
 }
+
+void *pool_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *na = pool_realloc_array(p, arr, n, ncap, size);
+    if (na != NULL)
+        *cap = ncap;
+    return na;
+}

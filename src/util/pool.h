@@ -29,4 +29,9 @@ char *pool_strndup(pool_t *p, const char *s, size_t n); /* copies n bytes, adds 
 void *pool_realloc_array(pool_t *p, void *old, size_t old_count, size_t new_count,
                          size_t size);
 
+/* For an array of n elements with room for *cap: returns arr itself if
+ * element n fits, else a copy with twice the room (8 at first) and *cap
+ * updated; NULL when out of memory (arr and *cap unchanged). */
+void *pool_grow(pool_t *p, void *arr, size_t n, size_t *cap, size_t size);
+
 #endif

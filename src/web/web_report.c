@@ -107,11 +107,11 @@ static web_problem explain(web_ctx *c, const service *sv, const char *msg)
             size_t n = strlen(a->code);
             if (strncmp(msg + 10, a->code, n) != 0 || msg[10 + n] != ']')
                 continue;
-            const char *how = strstr(msg, "is required")       ? I18N_("Answer this question:")
-                              : a->datatype == ATTR_NUMBER     ? I18N_("Enter a number, like 3, for:")
-                              : a->datatype == ATTR_DATETIME   ? I18N_("Enter a date and time for:")
-                              : a->nvalues > 0                 ? I18N_("Choose from the answers given for:")
-                                                               : I18N_("Shorten the answer to:");
+            const char *how = strstr(msg, "is required")     ? I18N_("Answer this question:")
+                              : a->datatype == ATTR_NUMBER   ? I18N_("Enter a number, like 3, for:")
+                              : a->datatype == ATTR_DATETIME ? I18N_("Enter a date and time for:")
+                              : a->nvalues > 0 ? I18N_("Choose from the answers given for:")
+                                               : I18N_("Shorten the answer to:");
             buf_t t = BUF_INIT;
             buf_printf(&t, "%s \u201c%s\u201d", web_t(c, how),
                        a->description ? a->description : a->code);
@@ -159,8 +159,8 @@ static void field_aria(web_ctx *c, buf_t *b, const char *name, const char *hint_
     if (bad)
         html_fmt(b, " aria-invalid=\"true\"");
     if (bad || hint_id != NULL)
-        html_fmt(b, " aria-describedby=\"%R%R%s\"", bad ? "problem" : "",
-                 bad && hint_id ? " " : "", hint_id);
+        html_fmt(b, " aria-describedby=\"%R%R%s\"", bad ? "problem" : "", bad && hint_id ? " " : "",
+                 hint_id);
 }
 
 static void field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool from_catalog,
@@ -305,8 +305,8 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
 
     html_fmt(&b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("Where is the problem?")));
     text_input(c, &b, "address", "address_string", web_t(c, I18N_("Address or place")),
-               web_t(c, I18N_("A street address, or a corner: \"5th Ave and W 14th St\".")),
-               "text", "street-address", v, true, 500);
+               web_t(c, I18N_("A street address, or a corner: \"5th Ave and W 14th St\".")), "text",
+               "street-address", v, true, 500);
     html_fmt(&b, "</fieldset>");
 
     bool any = false;
@@ -329,7 +329,8 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
     field_aria(c, &b, "description", "description-hint");
     html_fmt(&b, ">%s</textarea></div></fieldset>", v ? kv_get(v, "description") : NULL);
 
-    html_fmt(&b, "<fieldset><legend>%s</legend><p class=\"hint\">%s <a href=\"/privacy\">%s</a></p>",
+    html_fmt(&b,
+             "<fieldset><legend>%s</legend><p class=\"hint\">%s <a href=\"/privacy\">%s</a></p>",
              web_t(c, I18N_("Your contact details (optional)")),
              web_t(c, I18N_("Only to contact you about this request. They are never shown "
                             "publicly and are erased a set time after the request is closed.")),
@@ -338,19 +339,19 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
                "given-name", v, false, 200);
     text_input(c, &b, "last_name", "last_name", web_t(c, I18N_("Last name")), NULL, "text",
                "family-name", v, false, 200);
-    text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v,
-               false, 254);
-    text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false,
-               32);
+    text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v, false,
+               254);
+    text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false, 32);
     html_fmt(&b, "</fieldset>");
     if (emergency || emergency_service(sv)) {
         const char *ticked = v ? kv_get(v, "not_emergency") : NULL;
-        html_fmt(&b,
-                 "<div class=\"field choice confirm\"><input type=\"checkbox\" id=\"not-emergency\" "
-                 "name=\"not_emergency\" value=\"1\" required%R><label for=\"not-emergency\">%s"
-                 "</label></div>",
-                 ticked != NULL && strcmp(ticked, "1") == 0 ? " checked" : "",
-                 web_t(c, I18N_("This is not an emergency: nobody is in danger.")));
+        html_fmt(
+            &b,
+            "<div class=\"field choice confirm\"><input type=\"checkbox\" id=\"not-emergency\" "
+            "name=\"not_emergency\" value=\"1\" required%R><label for=\"not-emergency\">%s"
+            "</label></div>",
+            ticked != NULL && strcmp(ticked, "1") == 0 ? " checked" : "",
+            web_t(c, I18N_("This is not an emergency: nobody is in danger.")));
     }
     html_fmt(&b,
              "<input type=\"hidden\" name=\"step\" value=\"review\">"
@@ -423,11 +424,12 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
     html_fmt(&b, "</dl><form method=\"post\" action=\"/report/%u\">", sv->code);
     web_csrf_field(c, &b);
     hidden_values(&b, v);
-    html_fmt(&b,
-             "<p class=\"actions\"><button type=\"submit\" name=\"step\" value=\"send\">%s</button> "
-             "<button type=\"submit\" name=\"step\" value=\"edit\" class=\"secondary\">%s</button>"
-             "</p></form>",
-             web_t(c, I18N_("Send the report")), web_t(c, I18N_("Change something")));
+    html_fmt(
+        &b,
+        "<p class=\"actions\"><button type=\"submit\" name=\"step\" value=\"send\">%s</button> "
+        "<button type=\"submit\" name=\"step\" value=\"edit\" class=\"secondary\">%s</button>"
+        "</p></form>",
+        web_t(c, I18N_("Send the report")), web_t(c, I18N_("Change something")));
     web_page_end(c, &b);
     web_send_page(c, 200, &b);
 }
@@ -439,9 +441,8 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
  * the website does not offer them, and a crafted POST must not file an
  * account's report without its sign-in or publish a media_url the API
  * would only take from a keyed client. */
-static const char *const FORM_FIELDS[] = {"address_string", "description", "first_name",
-                                          "last_name",      "email",       "phone",
-                                          "not_emergency"};
+static const char *const FORM_FIELDS[] = {
+    "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency"};
 
 static bool form_field(const service *sv, const char *key)
 {
@@ -469,8 +470,8 @@ static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv
 {
     pool_t *pool = http_pool(c->req);
     kv_init(out);
-    err_code rc = kv_add(out, pool, "service_code", 12, sv->code, strlen(sv->code),
-                         &KV_DEFAULT_LIMITS, err);
+    err_code rc =
+        kv_add(out, pool, "service_code", 12, sv->code, strlen(sv->code), &KV_DEFAULT_LIMITS, err);
     for (size_t i = 0; rc == ERR_OK && i < in->count; i++) {
         const kv_pair *p = &in->items[i];
         if (form_field(sv, p->key))
@@ -502,8 +503,8 @@ static err_code web_create_apply(store_t *s, void *arg, err_t *err)
     web_create_job *job = arg;
     err_code rc = store_request_insert(s, &job->sr, err);
     if (rc == ERR_OK)
-        rc = vault_collect_reporter(s, job->c->app->keys, &job->sr, "web", 0,
-                                    job->sr.requested_at, NULL, err);
+        rc = vault_collect_reporter(s, job->c->app->keys, &job->sr, "web", 0, job->sr.requested_at,
+                                    NULL, err);
     return rc;
 }
 
@@ -540,7 +541,9 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
     web_send_page(c, 200, &b);
 }
 
-static void file_request(web_ctx *c, const service *sv, const kv_list *v)
+/* Files sr, which intake has accepted (its strings live in the request's
+ * pool), and answers once it is on disk. */
+static void file_request(web_ctx *c, const service *sv, const service_request *sr)
 {
     err_t err;
     web_create_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
@@ -550,11 +553,7 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v)
     }
     job->c = c;
     job->type = sv->type;
-    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &job->sr,
-                       &err) != ERR_OK) {
-        refuse(c, sv, v, err.msg);
-        return;
-    }
+    job->sr = *sr;
     if (sv->type == SERVICE_BATCH) {
         char *token = pool_alloc(http_pool(c->req), 33);
         if (token == NULL) {
@@ -588,8 +587,8 @@ void web_report_post(web_ctx *c, const char *code)
         form_decode(body, len, http_pool(c->req), &KV_DEFAULT_LIMITS, v, &err) != ERR_OK) {
         kv_init(v);
         report_form(c, 400, sv, NULL,
-                    web_t(c, I18N_("The form could not be read. Please fill it in again.")),
-                    NULL, false);
+                    web_t(c, I18N_("The form could not be read. Please fill it in again.")), NULL,
+                    false);
         return;
     }
     if (!web_csrf_ok(c, v)) {
@@ -614,9 +613,9 @@ void web_report_post(web_ctx *c, const char *code)
             kv_init(kept);
             for (size_t i = 0; i < v->count; i++)
                 if (form_field(sv, v->items[i].key))
-                    (void)kv_add(kept, http_pool(c->req), v->items[i].key,
-                                 strlen(v->items[i].key), v->items[i].value,
-                                 v->items[i].value_len, &KV_DEFAULT_LIMITS, &ignored);
+                    (void)kv_add(kept, http_pool(c->req), v->items[i].key, strlen(v->items[i].key),
+                                 v->items[i].value, v->items[i].value_len, &KV_DEFAULT_LIMITS,
+                                 &ignored);
         }
         report_form(c, 400, sv, kept,
                     web_t(c, I18N_("The form sent a field this page does not have. Check "
@@ -638,16 +637,16 @@ void web_report_post(web_ctx *c, const char *code)
         report_form(c, 200, sv, v, NULL, NULL, true);
         return;
     }
-    /* Check everything before the review page, so the review only shows a
-     * report that will be accepted. */
-    service_request probe;
-    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &probe,
+    /* Check everything first: the review only shows a report that will be
+     * accepted, and "send" files exactly what was checked. */
+    service_request sr;
+    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &sr,
                        &err) != ERR_OK) {
         refuse(c, sv, v, err.msg);
         return;
     }
     if (step != NULL && strcmp(step, "send") == 0)
-        file_request(c, sv, v);
+        file_request(c, sv, &sr);
     else
         review_page(c, sv, v);
 }
