@@ -6,6 +6,9 @@
 #ifndef CIVIC_WEB_INT_H
 #define CIVIC_WEB_INT_H
 
+#include <stdint.h>
+
+#include "core/catalog.h"
 #include "util/buf.h"
 #include "util/kv.h"
 #include "web/html.h"
@@ -25,6 +28,9 @@ typedef struct {
     bool set_cookie;               /* the response must (re)set the cookie */
     kv_list query;                 /* the decoded query string */
     const char *bad_field;         /* the form field a refusal names, or NULL */
+    /* The signed-in resident (web_account.c), or 0 and 0 when signed out. */
+    int64_t account_id;
+    int64_t account_subject;       /* the account's privacy subject (vault.h) */
 } web_ctx;
 
 /* The translation of msgid in the request's language (English if none).
@@ -63,6 +69,37 @@ void web_catalog_text(web_ctx *c, buf_t *b, const char *text);
 
 /* The 911 notice, prominent, as a role="alert" box. */
 void web_emergency_notice(web_ctx *c, buf_t *b);
+
+/* ---- form fields (web_form.c) ---- */
+
+/* " (required)" inside a label or legend. */
+void web_required_mark(web_ctx *c, buf_t *b, bool required);
+/* Opens <div class="field"> and writes the label for id: its text (catalog
+ * text marked as such when from_catalog), suffix, the required mark. */
+void web_field_label(web_ctx *c, buf_t *b, const char *id, const char *label, bool from_catalog,
+                     const char *suffix, bool required);
+/* aria-describedby (the problem summary when name is the refused field,
+ * and hint_id if not NULL) and aria-invalid. */
+void web_field_aria(web_ctx *c, buf_t *b, const char *name, const char *hint_id);
+/* <p class="hint" id="ID-hint"> when hint is not NULL; hint_id gets that
+ * id ("" when there is no hint). */
+void web_field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool from_catalog,
+                    char *hint_id, size_t hint_id_size);
+/* One labelled <input> of this type (text, email, tel, password,
+ * datetime-local...), filled from v[name]; extra is raw attribute text. */
+void web_input_field(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
+                     const char *hint, bool from_catalog, const char *type, const char *extra,
+                     const kv_list *v, bool required, int maxlength);
+/* web_input_field for our own (translated) label, with an autocomplete
+ * token (NULL: none). */
+void web_text_input(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
+                    const char *hint, const char *type, const char *autocomplete,
+                    const kv_list *v, bool required, int maxlength);
+
+/* ---- the location step (web_location.c) ---- */
+
+/* The report form's "Where is the problem?" fieldset, filled from v. */
+void web_location_fieldset(web_ctx *c, buf_t *b, const service *sv, const kv_list *v);
 
 /* ---- CSRF (web.c) ---- */
 

@@ -128,85 +128,6 @@ static web_problem explain(web_ctx *c, const service *sv, const char *msg)
 
 /* ---- the form ---- */
 
-/* " (required)" inside a label or legend, so a screen reader reads it
- * with the question. */
-static void required_mark(web_ctx *c, buf_t *b, bool required)
-{
-    if (required)
-        html_fmt(b, " <span class=\"req\">(%s)</span>", web_t(c, I18N_("required")));
-}
-
-/* The label of a field: its text (catalog text marked as such), the
- * required mark inside it, so a screen reader reads both. */
-static void field_label(web_ctx *c, buf_t *b, const char *id, const char *label, bool from_catalog,
-                        const char *suffix, bool required)
-{
-    html_fmt(b, "<div class=\"field\"><label for=\"%s\">", id);
-    if (from_catalog)
-        web_catalog_text(c, b, label);
-    else
-        html_fmt(b, "%s", label);
-    html_fmt(b, "%s", suffix);
-    required_mark(c, b, required);
-    html_fmt(b, "</label>");
-}
-
-/* aria-describedby (the problem summary when this field is the one at
- * fault, and the hint if any) and aria-invalid. */
-static void field_aria(web_ctx *c, buf_t *b, const char *name, const char *hint_id)
-{
-    bool bad = c->bad_field != NULL && strcmp(c->bad_field, name) == 0;
-    if (bad)
-        html_fmt(b, " aria-invalid=\"true\"");
-    if (bad || hint_id != NULL)
-        html_fmt(b, " aria-describedby=\"%R%R%s\"", bad ? "problem" : "", bad && hint_id ? " " : "",
-                 hint_id);
-}
-
-static void field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool from_catalog,
-                       char *hint_id, size_t hint_id_size)
-{
-    hint_id[0] = '\0';
-    if (hint == NULL)
-        return;
-    snprintf(hint_id, hint_id_size, "%s-hint", id);
-    html_fmt(b, "<p class=\"hint\" id=\"%s\">", hint_id);
-    if (from_catalog)
-        web_catalog_text(c, b, hint);
-    else
-        html_fmt(b, "%s", hint);
-    html_fmt(b, "</p>");
-}
-
-/* One <input>: text, email, tel, decimal number or datetime-local. */
-static void input_field(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
-                        const char *hint, bool from_catalog, const char *type, const char *extra,
-                        const kv_list *v, bool required, int maxlength)
-{
-    char hint_id[112];
-    field_label(c, b, id, label, from_catalog, strcmp(type, "datetime-local") == 0 ? " (UTC)" : "",
-                required);
-    field_hint(c, b, id, hint, from_catalog, hint_id, sizeof hint_id);
-    html_fmt(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" value=\"%s\"%R", id, name, type,
-             v ? kv_get(v, name) : NULL, required ? " required" : "");
-    if (maxlength > 0)
-        html_fmt(b, " maxlength=\"%d\"", maxlength);
-    if (extra != NULL)
-        html_fmt(b, "%R", extra);
-    field_aria(c, b, name, hint_id[0] ? hint_id : NULL);
-    html_fmt(b, "></div>");
-}
-
-static void text_input(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
-                       const char *hint, const char *type, const char *autocomplete,
-                       const kv_list *v, bool required, int maxlength)
-{
-    char extra[64] = "";
-    if (autocomplete != NULL)
-        snprintf(extra, sizeof extra, " autocomplete=\"%s\"", autocomplete);
-    input_field(c, b, id, name, label, hint, false, type, extra, v, required, maxlength);
-}
-
 static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
 {
     const char *name = attr_field(c, a);
@@ -228,23 +149,23 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
     }
     switch (a->datatype) {
     case ATTR_STRING:
-        input_field(c, b, id, name, label, hint, true, "text", NULL, v, a->required,
+        web_input_field(c, b, id, name, label, hint, true, "text", NULL, v, a->required,
                     INTAKE_MAX_SHORT);
         break;
     case ATTR_NUMBER:
-        input_field(c, b, id, name, label, hint, true, "text", " inputmode=\"decimal\"", v,
+        web_input_field(c, b, id, name, label, hint, true, "text", " inputmode=\"decimal\"", v,
                     a->required, 32);
         break;
     case ATTR_DATETIME:
-        input_field(c, b, id, name, label, hint, true, "datetime-local", NULL, v, a->required, 0);
+        web_input_field(c, b, id, name, label, hint, true, "datetime-local", NULL, v, a->required, 0);
         break;
     case ATTR_TEXT: {
         char hint_id[112];
-        field_label(c, b, id, label, true, "", a->required);
-        field_hint(c, b, id, hint, true, hint_id, sizeof hint_id);
+        web_field_label(c, b, id, label, true, "", a->required);
+        web_field_hint(c, b, id, hint, true, hint_id, sizeof hint_id);
         html_fmt(b, "<textarea id=\"%s\" name=\"%s\" rows=\"4\" maxlength=\"%d\"%R", id, name,
                  INTAKE_MAX_TEXT, a->required ? " required" : "");
-        field_aria(c, b, name, hint_id[0] ? hint_id : NULL);
+        web_field_aria(c, b, name, hint_id[0] ? hint_id : NULL);
         html_fmt(b, ">%s</textarea></div>", v ? kv_get(v, name) : NULL);
         break;
     }
@@ -253,7 +174,7 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
         bool multi = a->datatype == ATTR_MULTIVALUELIST;
         html_fmt(b, "<fieldset class=\"field\"><legend>");
         web_catalog_text(c, b, label);
-        required_mark(c, b, a->required);
+        web_required_mark(c, b, a->required);
         html_fmt(b, "</legend>");
         if (multi)
             html_fmt(b, "<p class=\"hint\">%s</p>", web_t(c, I18N_("Choose all that apply.")));
@@ -264,7 +185,7 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
                      "value=\"%s\"%R%R",
                      multi ? "checkbox" : "radio", id, (int)i, name, a->values[i].key,
                      on ? " checked" : "", !multi && a->required && i == 0 ? " required" : "");
-            field_aria(c, b, name, NULL);
+            web_field_aria(c, b, name, NULL);
             html_fmt(b, "><label for=\"%s-%d\">", id, (int)i);
             web_catalog_text(c, b, a->values[i].name);
             html_fmt(b, "</label></div>");
@@ -303,11 +224,7 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
              sv->code);
     web_csrf_field(c, &b);
 
-    html_fmt(&b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("Where is the problem?")));
-    text_input(c, &b, "address", "address_string", web_t(c, I18N_("Address or place")),
-               web_t(c, I18N_("A street address, or a corner: \"5th Ave and W 14th St\".")), "text",
-               "street-address", v, true, 500);
-    html_fmt(&b, "</fieldset>");
+    web_location_fieldset(c, &b, sv, v);
 
     bool any = false;
     for (size_t i = 0; i < sv->nattrs; i++) {
@@ -326,7 +243,7 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
              web_t(c, I18N_("Describe it")), web_t(c, I18N_("Description")),
              web_t(c, I18N_("What you see, and anything that helps the crew find it. This text "
                             "is public: do not write names or phone numbers in it.")));
-    field_aria(c, &b, "description", "description-hint");
+    web_field_aria(c, &b, "description", "description-hint");
     html_fmt(&b, ">%s</textarea></div></fieldset>", v ? kv_get(v, "description") : NULL);
 
     html_fmt(&b,
@@ -335,13 +252,13 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
              web_t(c, I18N_("Only to contact you about this request. They are never shown "
                             "publicly and are erased a set time after the request is closed.")),
              web_t(c, I18N_("How we protect them")));
-    text_input(c, &b, "first_name", "first_name", web_t(c, I18N_("First name")), NULL, "text",
+    web_text_input(c, &b, "first_name", "first_name", web_t(c, I18N_("First name")), NULL, "text",
                "given-name", v, false, 200);
-    text_input(c, &b, "last_name", "last_name", web_t(c, I18N_("Last name")), NULL, "text",
+    web_text_input(c, &b, "last_name", "last_name", web_t(c, I18N_("Last name")), NULL, "text",
                "family-name", v, false, 200);
-    text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v, false,
+    web_text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v, false,
                254);
-    text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false, 32);
+    web_text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false, 32);
     html_fmt(&b, "</fieldset>");
     if (emergency || emergency_service(sv)) {
         const char *ticked = v ? kv_get(v, "not_emergency") : NULL;
