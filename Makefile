@@ -20,7 +20,8 @@ LIBS    := $(PKG_LIBS) -pthread -lm
 
 SRC      := $(sort $(shell find src -name '*.c'))
 LIB_SRC  := $(filter-out src/cli/main.c,$(SRC))
-GEN_SRC  := build/gen/demo_catalog.c build/gen/i18n_po.c build/gen/web_assets.c
+GEN_SRC  := build/gen/demo_catalog.c build/gen/demo_catalog_po.c build/gen/i18n_po.c \
+            build/gen/web_assets.c
 PO       := $(sort $(wildcard po/*.po))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -56,10 +57,17 @@ build/gen/demo_catalog.c: data/demo/catalog.json build/embed
 	@mkdir -p $(@D)
 	build/embed demo_catalog_json < $< > $@
 
-# The website's stylesheet, served from the binary (web.c).
-build/gen/web_assets.c: assets/site.css build/embed
+# The demo catalog's Spanish (src/web/web_catalog_i18n.c), checked first.
+build/gen/demo_catalog_po.c: data/demo/catalog-es.po build/embed
 	@mkdir -p $(@D)
-	build/embed web_site_css < assets/site.css > $@
+	msgfmt --check -o /dev/null $<
+	build/embed demo_catalog_po_es < $< > $@
+
+# The website's stylesheet and script, served from the binary (web.c).
+build/gen/web_assets.c: assets/site.css assets/site.js build/embed
+	@mkdir -p $(@D)
+	{ build/embed web_site_css < assets/site.css && \
+	  build/embed web_site_js < assets/site.js; } > $@.tmp && mv $@.tmp $@
 
 # The website's message catalogs (src/web/i18n.h), checked by msgfmt first.
 build/gen/i18n_po.c: $(PO) build/embed scripts/embed-po
@@ -111,13 +119,14 @@ fuzz-replay: $(REPLAYS)
 	@set -e; for f in $(REPLAYS); do n=$$(basename $$f); \
 	  echo "== replay $$n"; $$f fuzz/corpus/$${n#fuzz_}; done
 
-api-test: build/asan/civic311
+# The photo tests upload photos build/asan/tests/test_photo writes.
+api-test: build/asan/civic311 build/asan/tests/test_photo
 	python3 tests/api/run.py --binary build/asan/civic311
 
 # The browser tests (tests/web): Debian's Chromium driven by playwright-core.
 # npm ci only when node_modules is missing or older than the lock file.
 .PHONY: web-test
-web-test: build/asan/civic311
+web-test: build/asan/civic311 build/asan/tests/test_photo
 	@if [ ! -f tests/web/node_modules/.package-lock.json ] || \
 	    [ tests/web/package-lock.json -nt tests/web/node_modules/.package-lock.json ]; then \
 	  echo "npm ci --prefix tests/web --no-audit --no-fund"; \

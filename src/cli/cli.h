@@ -61,6 +61,7 @@ int cmd_personal(int argc, char **argv);
 int cmd_hold(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_pages(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */

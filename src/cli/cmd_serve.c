@@ -28,6 +28,7 @@
 
 #include "cli/cli.h"
 #include "core/apikey.h"
+#include "media/photo.h"
 #include "open311/o311_api.h"
 #include "privacy/audit.h"
 #include "privacy/retention.h"
@@ -76,7 +77,7 @@ static void serve_handle(http_req_t *req, void *arg)
 {
     serve_ctx *sc = arg;
     const char *path = http_path(req), *method = http_method(req);
-    web_security_headers(req, sc->web.tls);
+    web_security_headers(req, &sc->web);
     if (strncmp(path, O311_PREFIX, strlen(O311_PREFIX)) == 0) {
         o311_api_handle(req, &sc->api);
         return;
@@ -97,7 +98,7 @@ static void serve_handle(http_req_t *req, void *arg)
 static void serve_error(http_req_t *req, int status, const char *message, void *arg)
 {
     serve_ctx *sc = arg;
-    web_security_headers(req, sc->web.tls);
+    web_security_headers(req, &sc->web);
     if (strncmp(http_path(req), O311_PREFIX, strlen(O311_PREFIX)) == 0) {
         o311_api_error(req, status, message);
         return;
@@ -190,6 +191,9 @@ static void *housekeeping_thread(void *arg)
             else if (published > 0)
                 log_info("batch: published %zu requests", published);
             next_batch = now + sc->cfg->batch_interval;
+            /* The page views counted since (web_beacon.c), in aggregate. */
+            if (web_beacon_flush(&sc->web, &err) != ERR_OK)
+                log_error("page views: %s", err.msg);
         }
         if (now >= next_checkpoint) {
             if (commitq_run(sc->writer, checkpoint_apply, sc, &err) != ERR_OK)
@@ -280,6 +284,8 @@ int cmd_serve(int argc, char **argv)
     http_server_t *http = NULL;
     pthread_t housekeeping;
     bool housekeeping_started = false;
+    bool photos_started = false;
+    bool web_started = false;
     int keys_lock = -1;
     int code = 1;
     serve_ctx sc;
@@ -318,11 +324,21 @@ int cmd_serve(int argc, char **argv)
     sc.web.readers.opt = sc.api.readers.opt;
     sc.web.retention = &cfg.retention;
     sc.web.policy_updated = WEB_POLICY_UPDATED;
+    sc.web.map = cfg.has_map ? &cfg.map : NULL;
     sc.web.now = now_utc;
+    char catalog_po[4096]; /* the city's translations of its catalog, if any */
+    snprintf(catalog_po, sizeof catalog_po, "%s/catalog-po", cfg.data_dir);
+    sc.web.catalog_po_dir = catalog_po;
+    if (photo_init(&err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    photos_started = true;
     if (web_init(&sc.web, &err) != ERR_OK) {
         code = cli_fail(&err);
         goto done;
     }
+    web_started = true;
 
     http_options ho;
     http_options_default(&ho);
@@ -332,6 +348,8 @@ int cmd_serve(int argc, char **argv)
     ho.max_connections = cfg.max_connections;
     ho.max_connections_per_ip = cfg.max_connections_per_ip;
     ho.max_body = cfg.max_body;
+    ho.upload_prefix = "/report/"; /* the report form, with its photo */
+    ho.max_upload = cfg.max_upload;
     ho.handler = serve_handle;
     ho.error_handler = serve_error;
     ho.handler_ctx = &sc;
@@ -362,6 +380,11 @@ done:
         pthread_mutex_unlock(&sc.lock);
         pthread_join(housekeeping, NULL);
     }
+    if (web_started) { /* the last page views */
+        err_t ferr;
+        if (web_beacon_flush(&sc.web, &ferr) != ERR_OK)
+            log_error("page views: %s", ferr.msg);
+    }
     /* The writer answers every queued request, then refuses new ones while
      * the HTTP threads stop; only then can it be freed. */
     commitq_drain(sc.writer);
@@ -370,6 +393,8 @@ done:
     commitq_stop(sc.writer);
     o311_api_destroy(&sc.api);
     web_destroy(&sc.web);
+    if (photos_started) /* after the last HTTP thread: no photo is being cleaned */
+        photo_shutdown();
     store_close(sc.maint);
     keyring_free(sc.keys);
     if (keys_lock >= 0)

@@ -108,6 +108,7 @@ static err_code cfg_http(civic_config *c, json_t *h, err_t *err)
                                        "max_connections",
                                        "max_connections_per_ip",
                                        "max_body_bytes",
+                                       "max_upload_bytes",
                                        NULL};
     bool bad = false;
     if (h == NULL)
@@ -123,14 +124,18 @@ static err_code cfg_http(civic_config *c, json_t *h, err_t *err)
         c->max_connections_per_ip =
             (unsigned)cfg_uint(h, "max_connections_per_ip", 128, 100000, &bad);
         c->max_body = (size_t)cfg_uint(h, "max_body_bytes", 1 << 20, 1ULL << 30, &bad);
+        /* A photo of at most 10 MiB (media/photo.h) and the form around it. */
+        size_t upload = c->max_body > (11u << 20) ? c->max_body : 11u << 20;
+        c->max_upload = (size_t)cfg_uint(h, "max_upload_bytes", upload, 1ULL << 30, &bad);
     }
     json_decref(h);
     if (unknown != NULL)
         return err_set(err, ERR_INVALID, "config: http has an unknown key");
-    if (bad || c->connection_timeout == 0 || c->max_connections == 0 || c->max_body < 1024)
+    if (bad || c->connection_timeout == 0 || c->max_connections == 0 || c->max_body < 1024 ||
+        c->max_upload < c->max_body)
         return err_set(err, ERR_INVALID,
                        "config: http limits must be whole numbers in range (timeout >= 1 s, "
-                       "max_body_bytes >= 1024)");
+                       "max_body_bytes >= 1024, max_upload_bytes >= max_body_bytes)");
     return ERR_OK;
 }
 
@@ -198,6 +203,46 @@ static err_code cfg_privacy(civic_config *c, json_t *pv, err_t *err)
     return ERR_OK;
 }
 
+/*
+ * "map": {"tiles": "https://tile.example.org/{z}/{x}/{y}.png",
+ *         "attribution": "(c) OpenStreetMap contributors",
+ *         "attribution_url": "https://www.openstreetmap.org/copyright",
+ *         "lat": 40.7128, "long": -74.0060, "zoom": 15}
+ * Optional: without it the report form has no map. tiles, lat and long are
+ * required; web_map_check says what a tile template may be.
+ */
+static err_code cfg_map(civic_config *c, json_t *m, err_t *err)
+{
+    static const char *const keys[] = {"tiles", "attribution", "attribution_url", "lat",
+                                       "long", "zoom", NULL};
+    if (m == NULL)
+        return ERR_OK;
+    const char *unknown = json_is_object(m) ? cfg_unknown_key(m, keys) : "(not an object)";
+    if (unknown != NULL)
+        return err_set(err, ERR_INVALID,
+                       "config: map is an object with tiles, attribution, attribution_url, "
+                       "lat, long, zoom; \"%.40s\" is not one of them",
+                       unknown);
+    bool bad = false;
+    json_t *lat = json_object_get(m, "lat"), *lon = json_object_get(m, "long");
+    c->map.tiles = cfg_str(c->pool, m, "tiles", NULL, &bad);
+    c->map.attribution = cfg_str(c->pool, m, "attribution", NULL, &bad);
+    c->map.attribution_url = cfg_str(c->pool, m, "attribution_url", NULL, &bad);
+    c->map.zoom = (int)cfg_uint(m, "zoom", 15, WEB_MAP_MAX_ZOOM, &bad);
+    if (bad || c->map.tiles == NULL || !json_is_number(lat) || !json_is_number(lon))
+        return err_set(err, ERR_INVALID,
+                       "config: map needs tiles (text), lat and long (numbers); attribution "
+                       "and attribution_url are text, zoom a whole number %d-%d",
+                       WEB_MAP_MIN_ZOOM, WEB_MAP_MAX_ZOOM);
+    c->map.lat = json_number_value(lat);
+    c->map.lon = json_number_value(lon);
+    err_code rc = web_map_check(&c->map, err);
+    if (rc != ERR_OK)
+        return rc;
+    c->has_map = true;
+    return ERR_OK;
+}
+
 static const char *path_join(pool_t *p, const char *dir, const char *name)
 {
     buf_t b = BUF_INIT;
@@ -220,7 +265,7 @@ err_code config_load(const char *dir, civic_config *c, err_t *err)
 static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
-                                       "batch_interval_seconds", "privacy", NULL};
+                                       "batch_interval_seconds", "privacy", "map", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -260,7 +305,8 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
     }
     if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||
         (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK ||
-        (rc = cfg_privacy(c, json_object_get(root, "privacy"), err)) != ERR_OK)
+        (rc = cfg_privacy(c, json_object_get(root, "privacy"), err)) != ERR_OK ||
+        (rc = cfg_map(c, json_object_get(root, "map"), err)) != ERR_OK)
         goto done;
 done:
     json_decref(root);

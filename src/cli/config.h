@@ -14,6 +14,7 @@
 #include "open311/o311_write.h"
 #include "util/err.h"
 #include "util/pool.h"
+#include "web/web.h"
 
 typedef struct {
     pool_t *pool;            /* owns every string below */
@@ -27,6 +28,7 @@ typedef struct {
     unsigned max_connections;
     unsigned max_connections_per_ip;
     size_t max_body;
+    size_t max_upload;       /* the report form's body, with its photo */
     unsigned batch_interval; /* seconds between batch publications */
 
     /* privacy (issue 3) */
@@ -34,6 +36,10 @@ typedef struct {
     retention_schedule retention;  /* per data class (P6) */
     unsigned retention_interval;   /* seconds between retention runs in serve */
     unsigned checkpoint_interval;  /* seconds between signed audit checkpoints */
+
+    /* the report form's map (issue 4): only where a tile source is set */
+    bool has_map;
+    web_map map;
 } civic_config;
 
 /* The key file's default place, relative to DIR. */

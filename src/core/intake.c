@@ -141,7 +141,7 @@ static bool url_ok(const char *u)
     return true;
 }
 
-static bool email_ok(const char *e)
+bool intake_email_ok(const char *e)
 {
     const char *at = strchr(e, '@');
     return at != NULL && at != e && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
@@ -175,7 +175,7 @@ static err_code check_reporter(const kv_list *in, sr_reporter *r, err_t *err)
         if (has_controls(v) || has_line_break(v))
             return err_set(err, ERR_INVALID, "%s has control characters or line breaks",
                            f->name);
-        if (strcmp(f->name, "email") == 0 && !email_ok(v))
+        if (strcmp(f->name, "email") == 0 && !intake_email_ok(v))
             return err_set(err, ERR_INVALID, "email is not an email address");
         if (strcmp(f->name, "phone") == 0 && !phone_ok(v))
             return err_set(err, ERR_INVALID, "phone is not a phone number");

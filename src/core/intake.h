@@ -47,5 +47,9 @@ err_code intake_request(const catalog *cat, const kv_list *in, sr_channel channe
 /* Parses an Open311 number ("12", "-3.5", "1e3" is refused: people and
  * forms do not write exponents). Returns false on anything else. */
 bool intake_parse_number(const char *s, double *out);
+/* The shape every channel asks of an email address: one @ with something
+ * before it and a dot after it, no spaces, commas, quotes or angle
+ * brackets. Not a deliverability check. */
+bool intake_email_ok(const char *e);
 
 #endif

@@ -50,6 +50,7 @@ struct http_req {
     const char *method;
     const char *route;
     buf_t body;
+    size_t body_limit; /* max_body, or max_upload on an upload path */
     size_t body_seen; /* bytes of body received, kept or not */
     bool body_too_large;
     enum req_state state;
@@ -79,6 +80,8 @@ void http_options_default(http_options *o)
     o->max_connections = 8192;
     o->max_connections_per_ip = 128;
     o->max_body = 1024 * 1024;
+    o->upload_prefix = NULL;
+    o->max_upload = 1024 * 1024;
     o->connection_memory = 64 * 1024;
     o->access_log = true;
 }
@@ -108,7 +111,6 @@ static void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *con
     r->server = s;
     r->conn = conn;
     r->route = "-";
-    buf_init(&r->body, s->opt.max_body);
     clock_gettime(CLOCK_MONOTONIC, &r->started);
     r->uri = pool_strdup(r->pool, uri);
     if (r->uri != NULL) {
@@ -116,6 +118,11 @@ static void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *con
         r->path = pool_strndup(r->pool, r->uri, q ? (size_t)(q - r->uri) : strlen(r->uri));
         r->query = pool_strdup(r->pool, q ? q + 1 : "");
     }
+    const char *up = s->opt.upload_prefix;
+    r->body_limit = up != NULL && r->path != NULL && strncmp(r->path, up, strlen(up)) == 0
+                        ? s->opt.max_upload
+                        : s->opt.max_body;
+    buf_init(&r->body, r->body_limit);
     return r;
 }
 
@@ -200,6 +207,9 @@ void http_defer(http_req_t *r)
 
 void http_respond(http_req_t *r, int status, const char *content_type, buf_t *b)
 {
+    /* The length from the buffer, not strlen: a body may be binary (a
+     * photo), NUL bytes and all. */
+    size_t len = b->len;
     char *data = buf_detach(b);
     if (data == NULL) {
         static const char oom[] = "out of memory\n";
@@ -208,11 +218,12 @@ void http_respond(http_req_t *r, int status, const char *content_type, buf_t *b)
         data = malloc(sizeof oom);
         if (data != NULL)
             memcpy(data, oom, sizeof oom);
+        len = data != NULL ? sizeof oom - 1 : 0;
     }
     r->status = status;
     r->content_type = content_type;
     r->resp_body = data;
-    r->resp_len = data ? strlen(data) : 0;
+    r->resp_len = data != NULL ? len : 0;
 
     pthread_mutex_lock(&r->lock);
     r->answered = true;
@@ -290,8 +301,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
                                    const char *upload_data, size_t *upload_data_size,
                                    void **con_cls)
 {
-    http_server_t *s = cls;
     http_req_t *r = *con_cls;
+    (void)cls;
     (void)url;
     (void)version;
     (void)conn;
@@ -307,7 +318,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         if (cl != NULL) {
             char *end;
             unsigned long long n = strtoull(cl, &end, 10);
-            if (*end != '\0' || n > s->opt.max_body) {
+            if (*end != '\0' || n > r->body_limit) {
                 r->state = REQ_DISPATCHED;
                 return http_reply_now(r, 413, "the request body is larger than this server accepts");
             }
@@ -328,7 +339,7 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
             /* MHD 0.9.75 cannot answer in the middle of an upload, so a
              * chunked body over the limit is drained to send its 413; but
              * not forever: past 4 times the limit the connection is cut. */
-            if (r->body_too_large && r->body_seen / 4 > s->opt.max_body)
+            if (r->body_too_large && r->body_seen / 4 > r->body_limit)
                 return MHD_NO;
             *upload_data_size = 0;
             return MHD_YES;

@@ -43,6 +43,11 @@ typedef struct {
     unsigned max_connections;
     unsigned max_connections_per_ip;
     size_t max_body;             /* bytes; larger bodies get 413 */
+    /* Paths starting with upload_prefix (NULL: none) may send bodies up to
+     * max_upload instead (a form with a photo): one route's need does not
+     * raise every route's limit. */
+    const char *upload_prefix;
+    size_t max_upload;
     size_t connection_memory;    /* bytes per connection for headers etc. */
     http_handler_fn handler;
     http_error_fn error_handler; /* NULL: plain text */

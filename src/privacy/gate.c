@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "privacy/account.h"
 #include "privacy/audit.h"
 #include "privacy/seal.h"
 #include "privacy/vault.h"
@@ -429,4 +430,42 @@ err_code gate_find_requests(store_t *s, const keyring_t *k, const gate_actor *a,
     e.fields = kind;
     e.count = (int64_t)*count;
     return audit_append(s, &e, NULL, err);
+}
+
+err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
+                           int64_t account_id, int64_t now, pool_t *pool, gate_account_view *out,
+                           err_t *err)
+{
+    if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT)
+        return err_set(err, ERR_INVALID, "a read names an actor and a purpose");
+    memset(out, 0, sizeof *out);
+    out->account_id = account_id;
+    store_account acc;
+    err_code rc = store_account_get(s, account_id, pool, &acc, err);
+    if (rc == ERR_OK && acc.deleted_at != 0)
+        rc = err_set(err, ERR_NOT_FOUND, "no such account");
+    if (rc != ERR_OK)
+        return rc;
+    out->subject_id = acc.subject_id;
+    /* No agency is an account's: staff are "other" to every account. */
+    gate_relation rel = relation_of(a, NULL, acc.subject_id);
+    rc = decide(s, a, p, DC_BIT(DC_ACCOUNT), rel, 0, acc.subject_id, now, err);
+    if (rc != ERR_OK)
+        return rc;
+    unsigned char key[SEAL_KEY_LEN];
+    int key_version;
+    if ((rc = vault_subject_key(s, k, acc.subject_id, key, &key_version, err)) != ERR_OK)
+        return rc;
+    rc = account_record_open(key, &acc, pool, &out->email, &out->display_name, err);
+    sodium_memzero(key, sizeof key);
+    if (rc == ERR_OK) {
+        audit_entry e = entry_for(a, p, AUDIT_READ, now);
+        e.subject_id = acc.subject_id;
+        e.fields = out->display_name != NULL ? "email,display_name" : "email";
+        e.count = out->display_name != NULL ? 2 : 1;
+        rc = audit_append(s, &e, NULL, err);
+    }
+    if (rc != ERR_OK)
+        out->email = out->display_name = NULL;
+    return rc;
 }

@@ -114,4 +114,26 @@ err_code gate_find_requests(store_t *s, const keyring_t *k, const gate_actor *a,
                             const char *kind, const char *value, size_t max, int64_t now,
                             pool_t *pool, int64_t **request_ids, size_t *count, err_t *err);
 
+/* What gate_read_account returns: an account's own record. */
+typedef struct {
+    int64_t account_id;
+    int64_t subject_id;
+    const char *email;
+    const char *display_name; /* NULL if none was given */
+} gate_account_view;
+
+/*
+ * Reads an account's sealed record (its email and display name, data
+ * class "account") under the same policy: a resident only their own
+ * account (a->subject_id is the account's subject); staff roles stand in
+ * relation "other" to an account, so only the roles the policy lets read
+ * account data on any request (privacy and records officers, as required
+ * by law) may. ERR_NOT_FOUND for no live account (nothing logged: there
+ * is nothing to protect); ERR_FORBIDDEN with a REFUSE entry; else one READ
+ * entry naming the fields. Strings come from pool.
+ */
+err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
+                           int64_t account_id, int64_t now, pool_t *pool, gate_account_view *out,
+                           err_t *err);
+
 #endif

@@ -26,6 +26,7 @@ void retention_defaults(retention_schedule *rs)
     rs->after_close[DC_DEVICE] = false;
     rs->period[DC_RECORDING] = 14 * (int64_t)RETENTION_DAY;
     rs->after_close[DC_RECORDING] = false;
+    rs->unsent_file = RETENTION_DAY;
 }
 
 /* Shreds a subject's key once no field or file is sealed under it. */
@@ -160,7 +161,7 @@ err_code retention_erase_request(store_t *s, int64_t request_id, unsigned class_
 /* Erases one due file that belongs to no request yet, or whose request's
  * other data is not due: the file alone. */
 static err_code erase_blob(store_t *s, int64_t blob_id, int64_t now, retention_report *rep,
-                           err_t *err)
+                           bool unsent, err_t *err)
 {
     pool_t *pool = pool_new();
     if (pool == NULL)
@@ -174,8 +175,8 @@ static err_code erase_blob(store_t *s, int64_t blob_id, int64_t now, retention_r
         rc = shred_if_unused(s, b.subject_id, now, rep, &shredded, err);
     if (rc == ERR_OK) {
         char why[AUDIT_TEXT_MAX];
-        snprintf(why, sizeof why, "retention:%s%s", sr_data_class_name(b.dclass),
-                 shredded ? "; data key shredded" : "");
+        snprintf(why, sizeof why, "retention:%s%s%s", sr_data_class_name(b.dclass),
+                 unsent ? "; report never sent" : "", shredded ? "; data key shredded" : "");
         audit_entry e = audit_entry_init(now, AUDIT_ERASE, "system");
         e.subject_id = b.subject_id;
         e.request_id = b.request_id;
@@ -268,7 +269,16 @@ err_code retention_step(store_t *s, const retention_schedule *rs, int64_t now, s
             rc = store_blob_due(s, (data_class)dc, rs->after_close[dc], before, max, pool, &ids,
                                 &n, err);
         for (size_t i = 0; rc == ERR_OK && i < n; i++)
-            rc = erase_blob(s, ids[i], now, rep, err);
+            rc = erase_blob(s, ids[i], now, rep, false, err);
+        if (n == max)
+            *more = true;
+    }
+    if (rc == ERR_OK && rs->unsent_file >= 0 && rs->unsent_file <= now) {
+        int64_t *ids;
+        size_t n = 0;
+        rc = store_blob_orphans(s, now - rs->unsent_file, max, pool, &ids, &n, err);
+        for (size_t i = 0; rc == ERR_OK && i < n; i++)
+            rc = erase_blob(s, ids[i], now, rep, true, err);
         if (n == max)
             *more = true;
     }

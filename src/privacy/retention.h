@@ -35,11 +35,15 @@ typedef struct {
     /* Per class: counted from the request's closing (true) or from
      * collection (false). Fixed by class, see retention_defaults. */
     bool after_close[DC_COUNT];
+    /* A file uploaded for a report that was never sent (a photo on the
+     * review step, then the page closed) is tied to no request: it is
+     * erased this long after its upload. Seconds; a day by default. */
+    int64_t unsent_file;
 } retention_schedule;
 
 /* contact 90 days after close, account 90 days after close, media 90 days
  * after close, device 30 days after collection, recording 14 days after
- * collection. */
+ * collection; files of reports never sent, a day after upload. */
 void retention_defaults(retention_schedule *rs);
 
 typedef struct {

@@ -12,8 +12,9 @@
  *   - Personal data lives only in the privacy engine's tables (version 2:
  *     personal_field, personal_blob), sealed, one row per data class of a
  *     request (its fields sealed together) or per file, with the person
- *     (subject) whose key seals it. No other column may hold personal
- *     data.
+ *     (subject) whose key seals it, and account.sealed (version 3: an
+ *     account's email and name, under the account's own key). No other
+ *     column may hold personal data.
  */
 #include "store/schema.h"
 
@@ -303,6 +304,77 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     " public_key " BYTES " NOT NULL,"                                                              \
     " signature " BYTES " NOT NULL);"
 
+/*
+ * Version 3: residents' accounts on the website (P7, P9), kept apart from
+ * the versions above so the accounts' tables can be read in one place.
+ *
+ * account: one row per account, under a subject of kind "account" (the
+ * account's own data key). sealed is the account's record - its email and
+ * display name, one record as a request's contact fields are - sealed under
+ * that key, its associated data naming this row (privacy/account.h), so it
+ * is set just after the insert, in the same transaction. email_digest is
+ * the keyed BLAKE2b blind index of the normalised email (its own kind,
+ * "account", so it never matches a request's index): UNIQUE, so sign-in
+ * finds the row without opening anything and one email has one account.
+ * password_hash is the Argon2id string crypto_pwhash_str makes (algorithm,
+ * parameters, salt and hash): not personal data, but never logged either.
+ * failed_count, failed_since and locked_until are the failed sign-in limit,
+ * kept here rather than in a node's memory so every node behind a load
+ * balancer counts the same attempts (Q3).
+ *
+ * Deleting an account keeps a tombstone: id, subject_id, created_at and
+ * deleted_at, with email_digest, password_hash and sealed NULL (UNIQUE
+ * allows any number of NULLs in both dialects, so the email can register
+ * again). The row stays because "account:N" in the audit log must keep
+ * naming one account: SQLite hands a deleted largest rowid out again.
+ *
+ * web_session: a signed-in browser. id_hash is BLAKE2b-256 of the random
+ * session id the cookie carries, never the id: a copy of the database
+ * signs nobody in. expires_at is last_seen plus the idle limit, or the
+ * sign-in time plus 30 days for a resident who asked to stay signed in
+ * (persistent); the expiry index serves the purge of old rows.
+ */
+#define SCHEMA_V3(ID, BYTES, CLUSTERED)                                                            \
+    "CREATE TABLE account ("                                                                       \
+    " id " ID ","                                                                                  \
+    " subject_id BIGINT NOT NULL UNIQUE REFERENCES subject (id),"                                  \
+    " email_digest " BYTES " UNIQUE,"                                                              \
+    " password_hash TEXT,"                                                                         \
+    " key_version INTEGER,"                                                                        \
+    " sealed " BYTES ","                                                                           \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " failed_count INTEGER NOT NULL DEFAULT 0,"                                                    \
+    " failed_since BIGINT,"                                                                        \
+    " locked_until BIGINT,"                                                                        \
+    " deleted_at BIGINT,"                                                                          \
+    " CHECK (deleted_at IS NOT NULL OR (email_digest IS NOT NULL AND password_hash IS NOT NULL"    \
+    "        AND key_version IS NOT NULL AND sealed IS NOT NULL)),"                                \
+    " CHECK (deleted_at IS NULL OR (email_digest IS NULL AND password_hash IS NULL"                \
+    "        AND key_version IS NULL AND sealed IS NULL)));"                                       \
+                                                                                                   \
+    "CREATE TABLE web_session ("                                                                   \
+    " id_hash " BYTES " PRIMARY KEY,"                                                              \
+    " account_id BIGINT NOT NULL REFERENCES account (id),"                                         \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " last_seen BIGINT NOT NULL,"                                                                  \
+    " expires_at BIGINT NOT NULL,"                                                                 \
+    " persistent INTEGER NOT NULL CHECK (persistent IN (0, 1)))" CLUSTERED ";"                     \
+    "CREATE INDEX web_session_account ON web_session (account_id);"                                \
+    "CREATE INDEX web_session_expires ON web_session (expires_at);"
+
+/*
+ * Version 4: the website's page views, counted in aggregate (P2, P9): how
+ * many times each kind of page was shown on each day (UTC), and nothing
+ * else: no address, no session, no time finer than the day, so no row can
+ * ever be joined back to a person.
+ */
+#define SCHEMA_V4(CLUSTERED)                                                                       \
+    "CREATE TABLE page_view ("                                                                     \
+    " day TEXT NOT NULL," /* YYYY-MM-DD, UTC */                                                   \
+    " page TEXT NOT NULL," /* core/beacon.h's names */                                             \
+    " views BIGINT NOT NULL,"                                                                      \
+    " PRIMARY KEY (day, page))" CLUSTERED ";"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -316,6 +388,19 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V2(SQLITE_ID, SQLITE_BYTES, SQLITE_KEY, SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V2(PG_ID, PG_BYTES, PG_KEY, PG_CLUSTERED),
+     }},
+    {3,
+     "accounts: residents' accounts (sealed email, Argon2id password, failed sign-in limit) and "
+     "their signed-in sessions",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V3(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V3(PG_ID, PG_BYTES, PG_CLUSTERED),
+     }},
+    {4,
+     "page views per page and day, counted in aggregate",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V4(SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V4(PG_CLUSTERED),
      }},
 };
 

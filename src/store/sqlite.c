@@ -81,6 +81,8 @@ typedef enum {
     ST_EVENTS_LIST,
     ST_UPDATES,
     ST_REQUEST_COUNT,
+    ST_PAGE_VIEWS_ADD,
+    ST_PAGE_VIEWS_LIST,
     ST_N
 } stmt_id;
 
@@ -178,6 +180,11 @@ static const char *const STMT_SQL[ST_N] = {
                    "AND (e.public = 1 OR e.kind <> 'note') "
                    "AND r.pending = 0 ORDER BY e.id LIMIT ?4 OFFSET ?5",
     [ST_REQUEST_COUNT] = "SELECT COUNT(*) FROM request WHERE pending = 0",
+    /* SQLite 3.24+ and PostgreSQL alike. */
+    [ST_PAGE_VIEWS_ADD] = "INSERT INTO page_view (day, page, views) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (day, page) DO UPDATE SET views = views + excluded.views",
+    [ST_PAGE_VIEWS_LIST] = "SELECT day, page, views FROM page_view WHERE day >= ?1 "
+                           "ORDER BY day, page",
 };
 
 /* The fixed statements run through the helpers of sqlite_int.h. */
@@ -309,6 +316,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->stmt[i]);
     for (int i = 0; i < SQ_PRIVACY_STMT_SLOTS; i++)
         sqlite3_finalize(c->privacy_stmt[i]);
+    for (int i = 0; i < SQ_ACCOUNT_STMT_SLOTS; i++)
+        sqlite3_finalize(c->account_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1344,6 +1353,44 @@ static err_code sq_request_count(store_conn *c, int64_t *count, err_t *err)
     return stmt_int(c, &s, "request count", count, err);
 }
 
+static err_code sq_page_views_add(store_conn *c, const char *day, const char *page, int64_t n,
+                                  err_t *err)
+{
+    stmt s;
+    err_code ec = need_txn(c, "store_page_views_add", err);
+    if (ec == ERR_OK)
+        ec = stmt_get(c, ST_PAGE_VIEWS_ADD, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_str(&s, day);
+    bind_str(&s, page);
+    bind_i64(&s, n);
+    return stmt_exec(c, &s, "page_view", err);
+}
+
+static void read_page_views(row *r, void *item)
+{
+    store_page_views *v = item;
+    v->day = rd_str(r);
+    v->page = rd_str(r);
+    v->views = rd_i64(r);
+}
+
+static err_code sq_page_views_list(store_conn *c, const char *since_day, pool_t *pool,
+                                   store_page_views **out, size_t *count, err_t *err)
+{
+    stmt s;
+    err_code ec = stmt_get(c, ST_PAGE_VIEWS_LIST, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_str(&s, since_day);
+    void *list = NULL;
+    ec = rows_collect(c, &s, "page_view", read_page_views, sizeof **out, pool, &list, count, err);
+    if (ec == ERR_OK)
+        *out = list;
+    return ec;
+}
+
 const store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -1395,6 +1442,10 @@ const store_backend store_sqlite_backend = {
     .blind_erase = sqp_blind_erase,
     .personal_due = sqp_personal_due,
     .blob_due = sqp_blob_due,
+    .blob_attach = sqp_blob_attach,
+    .blob_orphans = sqp_blob_orphans,
+    .page_views_add = sq_page_views_add,
+    .page_views_list = sq_page_views_list,
     .hold_insert = sqp_hold_insert,
     .hold_release = sqp_hold_release,
     .hold_active = sqp_hold_active,
@@ -1406,4 +1457,20 @@ const store_backend store_sqlite_backend = {
     .checkpoint_insert = sqp_checkpoint_insert,
     .checkpoint_list = sqp_checkpoint_list,
     .checkpoint_latest = sqp_checkpoint_latest,
+    .account_insert = sqa_account_insert,
+    .account_set_sealed = sqa_account_set_sealed,
+    .account_get = sqa_account_get,
+    .account_find = sqa_account_find,
+    .account_set_password = sqa_account_set_password,
+    .account_failed = sqa_account_failed,
+    .account_set_lock = sqa_account_set_lock,
+    .account_delete = sqa_account_delete,
+    .session_insert = sqa_session_insert,
+    .session_get = sqa_session_get,
+    .session_touch = sqa_session_touch,
+    .session_delete = sqa_session_delete,
+    .session_delete_account = sqa_session_delete_account,
+    .session_list = sqa_session_list,
+    .session_purge = sqa_session_purge,
+    .subject_requests = sqa_subject_requests,
 };

@@ -24,6 +24,7 @@ typedef enum {
     STORE_SQLITE_PERSONAL_DUE_COLLECTED,
     STORE_SQLITE_BLOB_DUE_CLOSED, /* store_blob_due, by_close */
     STORE_SQLITE_BLOB_DUE_CREATED,
+    STORE_SQLITE_BLOB_ORPHANS,
     STORE_SQLITE_BLIND_FIND,
 } store_sqlite_lookup;
 

@@ -29,6 +29,7 @@
 #define SQ_STMT_SLOTS 48         /* sqlite.c: catalog, requests, events */
 #define SQ_PRIVACY_STMT_SLOTS 48 /* sqlite_privacy.c: the privacy engine, maintenance */
 #define SQ_SEARCH_SLOTS 16       /* sqlite.c: the search LRU */
+#define SQ_ACCOUNT_STMT_SLOTS 24 /* sqlite_account.c: accounts and their sessions */
 
 /* ---- the connection ---- */
 
@@ -63,6 +64,7 @@ struct store_conn {
     int64_t data_version;      /* its value when last read; -1 before */
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];                 /* prepared on first use */
     sqlite3_stmt *privacy_stmt[SQ_PRIVACY_STMT_SLOTS]; /* prepared on first use */
+    sqlite3_stmt *account_stmt[SQ_ACCOUNT_STMT_SLOTS]; /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
 };
@@ -571,6 +573,10 @@ err_code sqp_blind_erase(store_conn *c, int64_t request_id, const char *kind, er
 
 err_code sqp_personal_due(store_conn *c, data_class dc, bool by_close, int64_t before, size_t max,
                           pool_t *pool, int64_t **request_ids, size_t *count, err_t *err);
+err_code sqp_blob_attach(store_conn *c, int64_t id, int64_t subject_id, int64_t request_id,
+                         err_t *err);
+err_code sqp_blob_orphans(store_conn *c, int64_t before, size_t max, pool_t *pool,
+                          int64_t **blob_ids, size_t *count, err_t *err);
 err_code sqp_blob_due(store_conn *c, data_class dc, bool by_close, int64_t before, size_t max,
                       pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err);
 
@@ -594,5 +600,37 @@ err_code sqp_checkpoint_insert(store_conn *c, const store_checkpoint *cp, err_t 
 err_code sqp_checkpoint_list(store_conn *c, pool_t *pool, store_checkpoint **out, size_t *count,
                              err_t *err);
 err_code sqp_checkpoint_latest(store_conn *c, store_checkpoint *out, err_t *err);
+
+/* ---- sqlite_account.c: accounts and signed-in sessions ----
+ * Named sqa_ and referenced only by store_sqlite_backend in sqlite.c. */
+
+err_code sqa_account_insert(store_conn *c, store_account *a,
+                            const unsigned char digest[STORE_DIGEST_LEN], err_t *err);
+err_code sqa_account_set_sealed(store_conn *c, int64_t id, const unsigned char *sealed,
+                                size_t sealed_len, err_t *err);
+err_code sqa_account_get(store_conn *c, int64_t id, pool_t *pool, store_account *out, err_t *err);
+err_code sqa_account_find(store_conn *c, const unsigned char digest[STORE_DIGEST_LEN],
+                          pool_t *pool, store_account *out, err_t *err);
+err_code sqa_account_set_password(store_conn *c, int64_t id, const char *password_hash,
+                                  err_t *err);
+err_code sqa_account_failed(store_conn *c, int64_t id, int64_t now, int64_t window,
+                            int64_t *count, err_t *err);
+err_code sqa_account_set_lock(store_conn *c, int64_t id, int64_t locked_until, err_t *err);
+err_code sqa_account_delete(store_conn *c, int64_t id, int64_t now, err_t *err);
+err_code sqa_session_insert(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                            const store_web_session *ws, err_t *err);
+err_code sqa_session_get(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN], int64_t now,
+                         store_web_session *out, err_t *err);
+err_code sqa_session_touch(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                           int64_t now, int64_t expires_at, err_t *err);
+err_code sqa_session_delete(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                            size_t *deleted, err_t *err);
+err_code sqa_session_delete_account(store_conn *c, int64_t account_id, size_t *deleted,
+                                    err_t *err);
+err_code sqa_session_list(store_conn *c, int64_t account_id, int64_t now, size_t max,
+                          pool_t *pool, store_web_session **out, size_t *count, err_t *err);
+err_code sqa_session_purge(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
+err_code sqa_subject_requests(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
+                              int64_t **request_ids, size_t *count, err_t *err);
 
 #endif

@@ -47,6 +47,8 @@ typedef enum {
     PST_BLOB_GET,
     PST_BLOB_LIST,
     PST_BLOB_ERASE,
+    PST_BLOB_ATTACH,
+    PST_BLOB_ORPHANS,
     PST_BLIND_INSERT,
     PST_BLIND_FIND,
     PST_BLIND_ERASE,
@@ -135,8 +137,13 @@ static const char *const PSTMT_SQL[PST_N] = {
      * (request_id, data_class) finds each record directly. */
     [PST_PERSONAL_ERASE] = "DELETE FROM personal_field WHERE request_id = ?1 "
                            "AND data_class IN (?2, ?3, ?4, ?5, ?6)",
+    /* A live account's record (sqlite_account.c) is sealed under its
+     * subject's key too: erasing the last request an account filed must
+     * not shred the key its email is sealed under. */
     [PST_SUBJECT_USAGE] = "SELECT (SELECT COUNT(*) FROM personal_field WHERE subject_id = ?1) + "
-                          "(SELECT COUNT(*) FROM personal_blob WHERE subject_id = ?1)",
+                          "(SELECT COUNT(*) FROM personal_blob WHERE subject_id = ?1) + "
+                          "(SELECT COUNT(*) FROM account WHERE subject_id = ?1 "
+                          "AND deleted_at IS NULL)",
 
     [PST_BLOB_INSERT] = "INSERT INTO personal_blob (request_id, subject_id, data_class, "
                         "content_type, key_version, sealed, size, created_at) "
@@ -148,6 +155,15 @@ static const char *const PSTMT_SQL[PST_N] = {
     [PST_BLOB_LIST] =
         "SELECT " BLOB_LIST_COLS " FROM personal_blob WHERE request_id = ?1 ORDER BY id",
     [PST_BLOB_ERASE] = "DELETE FROM personal_blob WHERE id = ?1",
+    /* Only a file not yet tied to a request, and only by the subject it
+     * was sealed for: a file can never be moved from one request to
+     * another, nor claimed by someone else's request. */
+    [PST_BLOB_ATTACH] = "UPDATE personal_blob SET request_id = ?3 "
+                        "WHERE id = ?1 AND subject_id = ?2 AND request_id IS NULL",
+    /* Through personal_blob_request: the NULL entries, by id. */
+    [PST_BLOB_ORPHANS] = "SELECT b.id FROM personal_blob b "
+                         "WHERE b.request_id IS NULL AND b.created_at <= ?1 "
+                         "AND NOT " SUBJECT_HELD("b.subject_id") " ORDER BY b.id LIMIT ?2",
 
     [PST_BLIND_INSERT] = "INSERT INTO blind_index (kind, digest, request_id, subject_id) "
                          "VALUES (?1, ?2, ?3, ?4)",
@@ -221,6 +237,8 @@ const char *store_sqlite_lookup_sql(store_sqlite_lookup which)
         return PSTMT_SQL[PST_BLOB_DUE_CLOSED];
     case STORE_SQLITE_BLOB_DUE_CREATED:
         return PSTMT_SQL[PST_BLOB_DUE_CREATED];
+    case STORE_SQLITE_BLOB_ORPHANS:
+        return PSTMT_SQL[PST_BLOB_ORPHANS];
     case STORE_SQLITE_BLIND_FIND:
         return PSTMT_SQL[PST_BLIND_FIND];
     }
@@ -704,6 +722,31 @@ err_code sqp_blob_erase(store_conn *c, int64_t id, err_t *err)
         return ec;
     bind_i64(&s, id);
     return stmt_exec_found(c, &s, "personal_blob", "no such sealed file", err);
+}
+
+err_code sqp_blob_attach(store_conn *c, int64_t id, int64_t subject_id, int64_t request_id,
+                         err_t *err)
+{
+    stmt s;
+    err_code ec = pstmt_write(c, PST_BLOB_ATTACH, "store_blob_attach", &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_i64(&s, id);
+    bind_i64(&s, subject_id);
+    bind_i64(&s, request_id);
+    return stmt_exec_found(c, &s, "personal_blob", "no such unattached file of this subject", err);
+}
+
+err_code sqp_blob_orphans(store_conn *c, int64_t before, size_t max, pool_t *pool,
+                          int64_t **blob_ids, size_t *count, err_t *err)
+{
+    stmt s;
+    err_code ec = pstmt_get(c, PST_BLOB_ORPHANS, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_i64(&s, before);
+    bind_limit(&s, max);
+    return ids_collect(c, &s, "personal_blob", pool, blob_ids, count, err);
 }
 
 /* ---- blind indexes ---- */

@@ -660,6 +660,14 @@ err_code store_blob_erase(store_t *s, int64_t id, err_t *err)
     return s->be->blob_erase(s->conn, id, err);
 }
 
+err_code store_blob_attach(store_t *s, int64_t id, int64_t subject_id, int64_t request_id,
+                           err_t *err)
+{
+    if (id <= 0 || subject_id <= 0 || request_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such unattached file of this subject");
+    return s->be->blob_attach(s->conn, id, subject_id, request_id, err);
+}
+
 err_code store_blind_insert(store_t *s, const char *kind,
                             const unsigned char digest[STORE_DIGEST_LEN], int64_t request_id,
                             int64_t subject_id, err_t *err)
@@ -714,6 +722,15 @@ err_code store_blob_due(store_t *s, data_class dc, bool by_close, int64_t before
         return err_set(err, ERR_INVALID, "store_blob_due: the class must be media or recording");
     EMPTY_IF_NO_MAX(max, blob_ids, count);
     return s->be->blob_due(s->conn, dc, by_close, before, max, pool, blob_ids, count, err);
+}
+
+err_code store_blob_orphans(store_t *s, int64_t before, size_t max, pool_t *pool,
+                            int64_t **blob_ids, size_t *count, err_t *err)
+{
+    if (pool == NULL || blob_ids == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_blob_orphans: no pool or no output");
+    EMPTY_IF_NO_MAX(max, blob_ids, count);
+    return s->be->blob_orphans(s->conn, before, max, pool, blob_ids, count, err);
 }
 
 err_code store_hold_insert(store_t *s, store_hold *h, err_t *err)
@@ -815,4 +832,190 @@ err_code store_checkpoint_latest(store_t *s, store_checkpoint *out, err_t *err)
     if (out == NULL)
         return err_set(err, ERR_INVALID, "store_checkpoint_latest: no output");
     return s->be->checkpoint_latest(s->conn, out, err);
+}
+
+/* ---- accounts and signed-in sessions ---- */
+
+err_code store_account_insert(store_t *s, store_account *a,
+                              const unsigned char digest[STORE_DIGEST_LEN], err_t *err)
+{
+    if (a == NULL || digest == NULL)
+        return err_set(err, ERR_INVALID, "store_account_insert: no account or no digest");
+    if (a->subject_id <= 0 || a->key_version <= 0 || a->created_at <= 0)
+        return err_set(err, ERR_INVALID, "account: subject, key version or time missing");
+    /* Only crypto_pwhash_str's output belongs here: short printable ASCII
+     * (it has no room for anything a person typed). */
+    if (!text_given(a->password_hash) || strlen(a->password_hash) >= 256)
+        return err_set(err, ERR_INVALID, "account: the password hash is missing or too long");
+    for (const unsigned char *p = (const unsigned char *)a->password_hash; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return err_set(err, ERR_INVALID, "account: the password hash is not a hash string");
+    return s->be->account_insert(s->conn, a, digest, err);
+}
+
+err_code store_account_set_sealed(store_t *s, int64_t id, const unsigned char *sealed,
+                                  size_t sealed_len, err_t *err)
+{
+    if (sealed == NULL || sealed_len == 0)
+        return err_set(err, ERR_INVALID, "account: no sealed bytes");
+    return s->be->account_set_sealed(s->conn, id, sealed, sealed_len, err);
+}
+
+err_code store_account_get(store_t *s, int64_t id, pool_t *pool, store_account *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_account_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such account");
+    return s->be->account_get(s->conn, id, pool, out, err);
+}
+
+err_code store_account_find(store_t *s, const unsigned char digest[STORE_DIGEST_LEN], pool_t *pool,
+                            store_account *out, err_t *err)
+{
+    if (digest == NULL || pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_account_find: no digest, pool or output");
+    return s->be->account_find(s->conn, digest, pool, out, err);
+}
+
+err_code store_account_set_password(store_t *s, int64_t id, const char *password_hash,
+                                    err_t *err)
+{
+    if (!text_given(password_hash) || strlen(password_hash) >= 256)
+        return err_set(err, ERR_INVALID, "account: the password hash is missing or too long");
+    return s->be->account_set_password(s->conn, id, password_hash, err);
+}
+
+err_code store_account_failed(store_t *s, int64_t id, int64_t now, int64_t window,
+                              int64_t *count, err_t *err)
+{
+    if (count == NULL)
+        return err_set(err, ERR_INVALID, "store_account_failed: no output");
+    if (now <= 0 || window <= 0)
+        return err_set(err, ERR_INVALID, "store_account_failed: the time and window must be "
+                                         "positive");
+    return s->be->account_failed(s->conn, id, now, window, count, err);
+}
+
+err_code store_account_set_lock(store_t *s, int64_t id, int64_t locked_until, err_t *err)
+{
+    if (locked_until < 0)
+        return err_set(err, ERR_INVALID, "store_account_set_lock: a negative time");
+    return s->be->account_set_lock(s->conn, id, locked_until, err);
+}
+
+err_code store_account_delete(store_t *s, int64_t id, int64_t now, err_t *err)
+{
+    if (now <= 0)
+        return err_set(err, ERR_INVALID, "store_account_delete: the time must be positive");
+    return s->be->account_delete(s->conn, id, now, err);
+}
+
+err_code store_session_insert(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                              const store_web_session *ws, err_t *err)
+{
+    if (id_hash == NULL || ws == NULL)
+        return err_set(err, ERR_INVALID, "store_session_insert: no hash or no session");
+    if (ws->account_id <= 0 || ws->created_at <= 0 || ws->last_seen < ws->created_at ||
+        ws->expires_at <= ws->last_seen)
+        return err_set(err, ERR_INVALID, "session: account or times missing or out of order");
+    return s->be->session_insert(s->conn, id_hash, ws, err);
+}
+
+err_code store_session_get(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN], int64_t now,
+                           store_web_session *out, err_t *err)
+{
+    if (id_hash == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_session_get: no hash or no output");
+    return s->be->session_get(s->conn, id_hash, now, out, err);
+}
+
+err_code store_session_touch(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                             int64_t now, int64_t expires_at, err_t *err)
+{
+    if (id_hash == NULL)
+        return err_set(err, ERR_INVALID, "store_session_touch: no hash");
+    if (expires_at <= now)
+        return err_set(err, ERR_INVALID, "session: the expiry must come after now");
+    return s->be->session_touch(s->conn, id_hash, now, expires_at, err);
+}
+
+err_code store_session_delete(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                              size_t *deleted, err_t *err)
+{
+    size_t ignored;
+    if (deleted == NULL)
+        deleted = &ignored;
+    *deleted = 0;
+    if (id_hash == NULL)
+        return err_set(err, ERR_INVALID, "store_session_delete: no hash");
+    return s->be->session_delete(s->conn, id_hash, deleted, err);
+}
+
+err_code store_session_delete_account(store_t *s, int64_t account_id, size_t *deleted,
+                                      err_t *err)
+{
+    size_t ignored;
+    if (deleted == NULL)
+        deleted = &ignored;
+    *deleted = 0;
+    return s->be->session_delete_account(s->conn, account_id, deleted, err);
+}
+
+err_code store_session_list(store_t *s, int64_t account_id, int64_t now, size_t max,
+                            pool_t *pool, store_web_session **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_session_list: no pool or no output");
+    EMPTY_IF_NO_MAX(max, out, count);
+    return s->be->session_list(s->conn, account_id, now, max, pool, out, count, err);
+}
+
+err_code store_session_purge(store_t *s, int64_t now, size_t max, size_t *purged, err_t *err)
+{
+    size_t ignored;
+    if (purged == NULL)
+        purged = &ignored;
+    *purged = 0;
+    if (max == 0)
+        return ERR_OK;
+    return s->be->session_purge(s->conn, now, max, purged, err);
+}
+
+err_code store_subject_requests(store_t *s, int64_t subject_id, size_t max, pool_t *pool,
+                                int64_t **request_ids, size_t *count, err_t *err)
+{
+    if (pool == NULL || request_ids == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_subject_requests: no pool or no output");
+    EMPTY_IF_NO_MAX(max, request_ids, count);
+    return s->be->subject_requests(s->conn, subject_id, max, pool, request_ids, count, err);
+}
+
+/* A day as the page_view table keeps it: YYYY-MM-DD. */
+static bool day_valid(const char *d)
+{
+    if (d == NULL || strlen(d) != 10 || d[4] != '-' || d[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
+            return false;
+    return true;
+}
+
+err_code store_page_views_add(store_t *s, const char *day, const char *page, int64_t n,
+                              err_t *err)
+{
+    if (!day_valid(day) || page == NULL || *page == '\0' || strlen(page) > 32 || n <= 0)
+        return err_set(err, ERR_INVALID, "store_page_views_add: a day, a page and a count");
+    return s->be->page_views_add(s->conn, day, page, n, err);
+}
+
+err_code store_page_views_list(store_t *s, const char *since_day, pool_t *pool,
+                               store_page_views **out, size_t *count, err_t *err)
+{
+    if (!day_valid(since_day) || pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_page_views_list: a day and outputs");
+    *out = NULL;
+    *count = 0;
+    return s->be->page_views_list(s->conn, since_day, pool, out, count, err);
 }

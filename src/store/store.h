@@ -225,8 +225,8 @@ err_code store_personal_erase(store_t *s, int64_t request_id, unsigned class_mas
 /* How many of fields' names there are if it is a valid fields column for
  * class dc (the rule above), else 0. */
 size_t store_personal_fields_count(const char *fields, data_class dc);
-/* How many field records and blobs are still sealed under a subject's
- * key: once none, the key can be erased. */
+/* How many field records, blobs and live account records are still
+ * sealed under a subject's key: once none, the key can be erased. */
 err_code store_subject_usage(store_t *s, int64_t subject_id, int64_t *count, err_t *err);
 
 /* A sealed file (photo, call recording). */
@@ -256,6 +256,11 @@ err_code store_blob_list(store_t *s, int64_t request_id, pool_t *pool, store_blo
                          size_t *count, err_t *err);
 /* ERR_NOT_FOUND if none. */
 err_code store_blob_erase(store_t *s, int64_t id, err_t *err);
+/* Ties a file stored before its request existed (an upload on the report
+ * form's review step) to that request, if it is still tied to none and was
+ * sealed for subject_id; ERR_NOT_FOUND otherwise. */
+err_code store_blob_attach(store_t *s, int64_t id, int64_t subject_id, int64_t request_id,
+                           err_t *err);
 
 /* Keyed blind indexes (kind "email" or "phone"). */
 #define STORE_DIGEST_LEN 32
@@ -284,6 +289,12 @@ err_code store_personal_due(store_t *s, data_class dc, bool by_close, int64_t be
  * subject. By id, at most max. */
 err_code store_blob_due(store_t *s, data_class dc, bool by_close, int64_t before, size_t max,
                         pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err);
+
+/* Files tied to no request created at or before `before` (uploads whose
+ * report was never sent), without an active hold on their subject. By id,
+ * at most max. */
+err_code store_blob_orphans(store_t *s, int64_t before, size_t max, pool_t *pool,
+                            int64_t **blob_ids, size_t *count, err_t *err);
 
 typedef struct {
     int64_t id;
@@ -361,5 +372,112 @@ err_code store_checkpoint_list(store_t *s, pool_t *pool, store_checkpoint **out,
                                err_t *err);
 /* The largest. ERR_NOT_FOUND if there is none. */
 err_code store_checkpoint_latest(store_t *s, store_checkpoint *out, err_t *err);
+
+/* ==== accounts (P7) and signed-in sessions (P9): sqlite_account.c ====
+ *
+ * An account row holds no personal value in the clear: its email and
+ * display name are one record sealed by the privacy engine
+ * (privacy/account.c, the only caller of the store_account_ functions),
+ * and the email is also there as a keyed digest for signing in. A session
+ * row holds the hash of a session id, an account id and times. Writes are
+ * in the caller's transaction. */
+
+typedef struct {
+    int64_t id;
+    int64_t subject_id;          /* the account's own subject (kind "account") */
+    const char *password_hash;   /* Argon2id string; NULL once deleted */
+    int key_version;             /* of the sealed record; 0 once deleted */
+    const unsigned char *sealed; /* NULL once deleted; empty until set */
+    size_t sealed_len;
+    int64_t created_at;
+    int64_t failed_count;  /* failed sign-ins counted since failed_since */
+    int64_t failed_since;  /* 0 = none */
+    int64_t locked_until;  /* 0 = none */
+    int64_t deleted_at;    /* 0 = live */
+} store_account;
+
+/* Inserts a live account (subject_id, password_hash, key_version,
+ * created_at) with this email digest and an empty sealed record, and sets
+ * a->id: the record's associated data names the row, so
+ * store_account_set_sealed fills it next, in the same transaction.
+ * ERR_CONFLICT if a live account has this digest. */
+err_code store_account_insert(store_t *s, store_account *a,
+                              const unsigned char digest[STORE_DIGEST_LEN], err_t *err);
+/* ERR_NOT_FOUND if there is no live account with this id. */
+err_code store_account_set_sealed(store_t *s, int64_t id, const unsigned char *sealed,
+                                  size_t sealed_len, err_t *err);
+/* An account by id, with its sealed record (from pool). A deleted one is
+ * found, as its tombstone. ERR_NOT_FOUND if none. */
+err_code store_account_get(store_t *s, int64_t id, pool_t *pool, store_account *out, err_t *err);
+/* The live account whose email has this digest. ERR_NOT_FOUND if none. */
+err_code store_account_find(store_t *s, const unsigned char digest[STORE_DIGEST_LEN], pool_t *pool,
+                            store_account *out, err_t *err);
+/* Replaces a live account's password hash (a stronger rehash at sign-in). */
+err_code store_account_set_password(store_t *s, int64_t id, const char *password_hash,
+                                    err_t *err);
+/* Counts one more failed sign-in at now in one statement, so attempts
+ * from concurrent nodes are never lost: the count starts again at 1 when
+ * the first failure it counts is `window` seconds old or more. *count
+ * gets the new count. ERR_NOT_FOUND if there is no live account. */
+err_code store_account_failed(store_t *s, int64_t id, int64_t now, int64_t window,
+                              int64_t *count, err_t *err);
+/* Sets locked_until (0 unlocks) and clears the failure count. */
+err_code store_account_set_lock(store_t *s, int64_t id, int64_t locked_until, err_t *err);
+/* Turns a live account into its tombstone: digest, password hash and
+ * sealed record gone, deleted_at set. ERR_NOT_FOUND if not live. */
+err_code store_account_delete(store_t *s, int64_t id, int64_t now, err_t *err);
+
+typedef struct {
+    int64_t account_id;
+    int64_t subject_id; /* the account's, read with the session */
+    int64_t created_at;
+    int64_t last_seen;
+    int64_t expires_at;
+    bool persistent; /* "keep me signed in" */
+} store_web_session;
+
+/* ERR_CONFLICT if a session has this hash. */
+err_code store_session_insert(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                              const store_web_session *ws, err_t *err);
+/* The session with this hash if it has not expired at now and its account
+ * is live (subject_id filled in). ERR_NOT_FOUND otherwise. */
+err_code store_session_get(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN], int64_t now,
+                           store_web_session *out, err_t *err);
+/* Sets a session's last_seen and expires_at, unless it has expired at now
+ * (then nothing changes, and that is no error). */
+err_code store_session_touch(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                             int64_t now, int64_t expires_at, err_t *err);
+/* Deletes one session; *deleted (may be NULL) is 0 if there was none. */
+err_code store_session_delete(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                              size_t *deleted, err_t *err);
+/* Deletes every session of an account. */
+err_code store_session_delete_account(store_t *s, int64_t account_id, size_t *deleted,
+                                      err_t *err);
+/* An account's sessions not expired at now, newest first, at most max. */
+err_code store_session_list(store_t *s, int64_t account_id, int64_t now, size_t max,
+                            pool_t *pool, store_web_session **out, size_t *count, err_t *err);
+/* Deletes up to max sessions expired at now. */
+err_code store_session_purge(store_t *s, int64_t now, size_t max, size_t *purged, err_t *err);
+
+/* The requests that hold personal data sealed under a subject (a field
+ * record, or a file tied to the request), newest first, at most max: an
+ * account's own requests. */
+err_code store_subject_requests(store_t *s, int64_t subject_id, size_t max, pool_t *pool,
+                                int64_t **request_ids, size_t *count, err_t *err);
+
+/* ---- page views, in aggregate (core/beacon.h) ---- */
+
+typedef struct {
+    const char *day;  /* YYYY-MM-DD, UTC */
+    const char *page; /* a beacon page name */
+    int64_t views;
+} store_page_views;
+
+/* Adds n views of page on day (YYYY-MM-DD). */
+err_code store_page_views_add(store_t *s, const char *day, const char *page, int64_t n,
+                              err_t *err);
+/* Every (day, page) from since_day (YYYY-MM-DD) on, by day then page. */
+err_code store_page_views_list(store_t *s, const char *since_day, pool_t *pool,
+                               store_page_views **out, size_t *count, err_t *err);
 
 #endif

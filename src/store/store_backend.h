@@ -107,6 +107,15 @@ typedef struct {
                              err_t *err);
     err_code (*blob_due)(store_conn *c, data_class dc, bool by_close, int64_t before, size_t max,
                          pool_t *pool, int64_t **blob_ids, size_t *count, err_t *err);
+    err_code (*blob_attach)(store_conn *c, int64_t id, int64_t subject_id, int64_t request_id,
+                            err_t *err);
+    err_code (*blob_orphans)(store_conn *c, int64_t before, size_t max, pool_t *pool,
+                             int64_t **blob_ids, size_t *count, err_t *err);
+
+    err_code (*page_views_add)(store_conn *c, const char *day, const char *page, int64_t n,
+                               err_t *err);
+    err_code (*page_views_list)(store_conn *c, const char *since_day, pool_t *pool,
+                                store_page_views **out, size_t *count, err_t *err);
 
     err_code (*hold_insert)(store_conn *c, store_hold *h, err_t *err);
     err_code (*hold_release)(store_conn *c, int64_t id, const char *released_by, int64_t now,
@@ -128,6 +137,37 @@ typedef struct {
     err_code (*checkpoint_list)(store_conn *c, pool_t *pool, store_checkpoint **out, size_t *count,
                                 err_t *err);
     err_code (*checkpoint_latest)(store_conn *c, store_checkpoint *out, err_t *err);
+
+    /* accounts and signed-in sessions */
+    err_code (*account_insert)(store_conn *c, store_account *a,
+                               const unsigned char digest[STORE_DIGEST_LEN], err_t *err);
+    err_code (*account_set_sealed)(store_conn *c, int64_t id, const unsigned char *sealed,
+                                   size_t sealed_len, err_t *err);
+    err_code (*account_get)(store_conn *c, int64_t id, pool_t *pool, store_account *out,
+                            err_t *err);
+    err_code (*account_find)(store_conn *c, const unsigned char digest[STORE_DIGEST_LEN],
+                             pool_t *pool, store_account *out, err_t *err);
+    err_code (*account_set_password)(store_conn *c, int64_t id, const char *password_hash,
+                                     err_t *err);
+    err_code (*account_failed)(store_conn *c, int64_t id, int64_t now, int64_t window,
+                               int64_t *count, err_t *err);
+    err_code (*account_set_lock)(store_conn *c, int64_t id, int64_t locked_until, err_t *err);
+    err_code (*account_delete)(store_conn *c, int64_t id, int64_t now, err_t *err);
+    err_code (*session_insert)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                               const store_web_session *ws, err_t *err);
+    err_code (*session_get)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                            int64_t now, store_web_session *out, err_t *err);
+    err_code (*session_touch)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                              int64_t now, int64_t expires_at, err_t *err);
+    err_code (*session_delete)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                               size_t *deleted, err_t *err);
+    err_code (*session_delete_account)(store_conn *c, int64_t account_id, size_t *deleted,
+                                       err_t *err);
+    err_code (*session_list)(store_conn *c, int64_t account_id, int64_t now, size_t max,
+                             pool_t *pool, store_web_session **out, size_t *count, err_t *err);
+    err_code (*session_purge)(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
+    err_code (*subject_requests)(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
+                                 int64_t **request_ids, size_t *count, err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -31,6 +31,9 @@ typedef struct {
     /* The signed-in resident (web_account.c), or 0 and 0 when signed out. */
     int64_t account_id;
     int64_t account_subject;       /* the account's privacy subject (vault.h) */
+    bool session_keep;             /* "keep me signed in": the cookie gets a Max-Age */
+    int64_t session_expires;       /* the signed-in session's end (UTC seconds) */
+    beacon_page page;              /* the kind of page, for the page-view beacon */
 } web_ctx;
 
 /* The translation of msgid in the request's language (English if none).
@@ -66,6 +69,11 @@ void web_page_end(web_ctx *c, buf_t *b);
 /* Catalog text (a service's name, a question, a choice), escaped, in a
  * <span lang> when the page is in another language. */
 void web_catalog_text(web_ctx *c, buf_t *b, const char *text);
+/* Catalog text in the request's language, when the catalog translations
+ * (web_catalog_i18n.c) have it: else text itself (the same pointer). */
+const char *web_catalog_t(const web_ctx *c, const char *text);
+/* Loads app->catalog_texts (web_init). */
+err_code web_catalog_i18n_load(web_app *app, err_t *err);
 
 /* The 911 notice, prominent, as a role="alert" box. */
 void web_emergency_notice(web_ctx *c, buf_t *b);
@@ -98,8 +106,61 @@ void web_text_input(web_ctx *c, buf_t *b, const char *id, const char *name, cons
 
 /* ---- the location step (web_location.c) ---- */
 
-/* The report form's "Where is the problem?" fieldset, filled from v. */
+/* The report form's "Where is the problem?" fieldset, filled from v: the
+ * address, the exact point (lat, long), the map's place and settings and
+ * site.js's texts. */
 void web_location_fieldset(web_ctx *c, buf_t *b, const service *sv, const kv_list *v);
+/* The review page's rows (<dt>..</dt><dd>..</dd>) for the location: the
+ * address, the exact point if given, and then the open requests of sv
+ * near it ("is this yours?"), read from the store. */
+void web_location_review(web_ctx *c, buf_t *b, const service *sv, const kv_list *v);
+/* When intake's refusal msg is about the exact point (lat or long): true,
+ * with *text what to tell the resident (translated) and *field the field
+ * to mark ("lat" or "long", from the values v). False for any other msg. */
+bool web_location_problem(web_ctx *c, const kv_list *v, const char *msg, const char **text,
+                          const char **field);
+
+/* ---- photos (web_photo.c) ---- */
+
+/* A photo stored sealed for a report not yet sent (or just sent). */
+typedef struct {
+    int64_t blob;
+    int64_t subject;
+} web_photo;
+
+#define WEB_PHOTO_TOKEN_MAX 80
+/* The token that names p to this session only: "<blob>-<subject>-<mac>",
+ * for a hidden field or a /photos/ URL. */
+void web_photo_token(const web_ctx *c, const web_photo *p, char out[WEB_PHOTO_TOKEN_MAX]);
+/* True, with *p set, if token is one web_photo_token gave this session. */
+bool web_photo_parse(const web_ctx *c, const char *token, web_photo *p);
+/* Cleans an upload (media/photo.h) and stores it sealed, tied to no
+ * request yet, under the signed-in resident's subject or a new one.
+ * Blocks for the cleaning and the commit. On failure *problem is what to
+ * tell the resident (translated); nothing is stored. */
+err_code web_photo_accept(web_ctx *c, const unsigned char *data, size_t len, web_photo *out,
+                          const char **problem);
+/* GET /photos/{token}: the photo, to the session that sent it. */
+void web_photo_get(web_ctx *c, const char *token);
+
+/* ---- accounts (web_account.c; the session's id in web.c) ---- */
+
+/* Looks up the signed-in session the cookie names (one read on this
+ * thread's read connection) and sets account_id, account_subject,
+ * session_keep and session_expires; leaves them 0 when signed out or when
+ * the store cannot say (logged, without personal data). */
+void web_account_session(web_ctx *c);
+/* Answers every path under /account (their pages, 404 and 405). */
+void web_account_route(web_ctx *c, const char *path, bool get, bool post);
+/* A fresh random session id: 32 bytes, base64url. */
+void web_new_sid(char out[WEB_SID_LEN + 1]);
+/* Makes sid this request's session from now on: the CSRF token follows
+ * it and the response sets the cookie, with a Max-Age up to expires_at
+ * when keep. */
+void web_session_switch(web_ctx *c, const char *sid, bool keep, int64_t expires_at);
+/* Sends b (not HTML) as a file to save: Content-Disposition attachment
+ * with this file name (our own constant), Cache-Control: no-store. */
+void web_send_download(web_ctx *c, const char *content_type, const char *filename, buf_t *b);
 
 /* ---- CSRF (web.c) ---- */
 

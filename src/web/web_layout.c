@@ -2,7 +2,8 @@
  * web_layout.c - the shell every page shares: head, skip link, header with
  * the language switch and the emergency line, footer. Landmarks (header,
  * nav, main, footer) and one h1 per page are what screen-reader users
- * navigate by; the skip link comes first for keyboard users.
+ * navigate by; the skip link comes first for keyboard users. Every page
+ * loads site.js (deferred), and works without it.
  */
 #include <string.h>
 
@@ -29,11 +30,23 @@ void web_page_begin(web_ctx *c, buf_t *b, const char *title)
              "<!doctype html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
              "<title>%s - %s</title>"
-             "<link rel=\"stylesheet\" href=\"/static/site.css\"></head><body>"
+             "<link rel=\"stylesheet\" href=\"/static/site.css\"></head>"
+             "<body data-page=\"%s\" data-msg-sending=\"%s\" data-msg-offline=\"%s\">"
              "<a class=\"skip\" href=\"#main\">%s</a>"
              "<header class=\"site\"><div class=\"bar\">"
              "<a class=\"brand\" href=\"/\">%s</a>",
-             c->lang, title, city, web_t(c, I18N_("Skip to the main content")), city);
+             c->lang, title, city, beacon_page_name(c->page),
+             /* site.js's texts for a form it sends (in the page's language) */
+             web_t(c, I18N_("Sending\u2026")),
+             web_t(c, I18N_("Your report could not be sent. Check your connection and try "
+                            "again: nothing you typed has been lost.")),
+             web_t(c, I18N_("Skip to the main content")), city);
+    /* Accounts (web_account.c): the way in, or back to it. */
+    bool in = c->account_id > 0;
+    html_fmt(b, "<nav aria-label=\"%s\"><ul class=\"langs\"><li><a href=\"%R\">%s</a></li></ul>"
+                "</nav>",
+             web_t(c, I18N_("Account")), in ? "/account" : "/account/signin",
+             in ? web_t(c, I18N_("My account")) : web_t(c, I18N_("Sign in")));
     html_fmt(b, "<nav aria-label=\"%s\"><ul class=\"langs\">",
              web_t(c, I18N_("Language")));
     for (size_t i = 0; i < i18n_set_count(c->app->langs); i++) {
@@ -61,15 +74,16 @@ void web_page_end(web_ctx *c, buf_t *b)
              "<li><a href=\"/privacy\">%s</a></li>"
              "<li><a href=\"/requests\">%s</a></li>"
              "<li><a href=\"/open311/v2/discovery.json\">%s</a></li>"
-             "</ul></footer></body></html>\n",
+             "</ul></footer><script src=\"/static/site.js\" defer></script></body></html>\n",
              web_t(c, I18N_("Privacy policy")), web_t(c, I18N_("Look up a request")),
              web_t(c, I18N_("Open311 API for developers")));
 }
 
 void web_catalog_text(web_ctx *c, buf_t *b, const char *text)
 {
-    if (strcmp(c->lang, WEB_CATALOG_LANG) == 0)
-        html_fmt(b, "%s", text);
+    const char *shown = web_catalog_t(c, text);
+    if (strcmp(c->lang, WEB_CATALOG_LANG) == 0 || shown != text)
+        html_fmt(b, "%s", shown);
     else
         html_fmt(b, "<span lang=\"%s\">%s</span>", WEB_CATALOG_LANG, text);
 }

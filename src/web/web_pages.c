@@ -76,7 +76,20 @@ static bool contains_ci(const char *hay, const char *word, size_t n)
     return false;
 }
 
-static bool service_matches(const service *sv, const char *q)
+/* A word in the service's own texts or in their translation into the
+ * page's language (so "bache" finds Pothole on a Spanish page). */
+static bool service_has_word(const web_ctx *c, const service *sv, const char *w, size_t n)
+{
+    const char *texts[] = {sv->name, sv->keywords, sv->group, sv->description};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *tr = web_catalog_t(c, texts[i]);
+        if (contains_ci(texts[i], w, n) || (tr != texts[i] && contains_ci(tr, w, n)))
+            return true;
+    }
+    return false;
+}
+
+static bool service_matches(const web_ctx *c, const service *sv, const char *q)
 {
     const char *p = q;
     bool any = false;
@@ -90,8 +103,7 @@ static bool service_matches(const service *sv, const char *q)
         if (n == 0)
             continue;
         any = true;
-        if (!contains_ci(sv->name, w, n) && !contains_ci(sv->keywords, w, n) &&
-            !contains_ci(sv->group, w, n) && !contains_ci(sv->description, w, n))
+        if (!service_has_word(c, sv, w, n))
             return false;
     }
     return any;
@@ -147,7 +159,7 @@ void web_page_home(web_ctx *c)
     if (q != NULL && *q != '\0') {
         size_t found = 0;
         for (size_t i = 0; i < cat->nservices; i++)
-            found += service_matches(&cat->services[i], q);
+            found += service_matches(c, &cat->services[i], q);
         html_fmt(&b, "<section aria-labelledby=\"results\"><h2 id=\"results\">%s</h2>",
                  web_t(c, I18N_("Services that match")));
         if (found == 0) {
@@ -157,7 +169,7 @@ void web_page_home(web_ctx *c)
         } else {
             html_fmt(&b, "<ul class=\"services\">");
             for (size_t i = 0; i < cat->nservices; i++)
-                if (service_matches(&cat->services[i], q))
+                if (service_matches(c, &cat->services[i], q))
                     service_item(c, &b, &cat->services[i]);
             html_fmt(&b, "</ul>");
         }
@@ -231,6 +243,21 @@ void web_page_lookup(web_ctx *c)
     web_send_page(c, id != NULL ? 400 : 200, &b);
 }
 
+/* Whether the file is one of the request's (a listing without bytes: no
+ * personal data is read). */
+static bool photo_on_request(web_ctx *c, store_t *s, int64_t request_id, int64_t blob_id)
+{
+    store_blob *blobs = NULL;
+    size_t n = 0;
+    err_t err;
+    if (store_blob_list(s, request_id, http_pool(c->req), &blobs, &n, &err) != ERR_OK)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (blobs[i].id == blob_id)
+            return true;
+    return false;
+}
+
 void web_page_request(web_ctx *c, const char *id_text)
 {
     int64_t id;
@@ -278,7 +305,7 @@ void web_page_request(web_ctx *c, const char *id_text)
                  web_t(c, I18N_("Keep it to follow the request on this page.")));
     html_fmt(&b, "<h1>%s %s</h1><dl class=\"facts\">", web_t(c, I18N_("Request")), num);
     html_fmt(&b, "<dt>%s</dt><dd>%s</dd>", web_t(c, I18N_("Service")),
-             sv ? sv->name : sr.service_code);
+             sv ? web_catalog_t(c, sv->name) : sr.service_code);
     html_fmt(&b, "<dt>%s</dt><dd class=\"status\">%s", web_t(c, I18N_("Status")),
              web_status_text(c, sr.status));
     const char *res = resolution_text(c, sr.resolution);
@@ -289,6 +316,11 @@ void web_page_request(web_ctx *c, const char *id_text)
     html_fmt(&b, "</dd>");
     if (sr.address != NULL)
         html_fmt(&b, "<dt>%s</dt><dd>%s</dd>", web_t(c, I18N_("Location")), sr.address);
+    if (sr.has_location) {
+        char point[64];
+        snprintf(point, sizeof point, "%.6f, %.6f", sr.lat, sr.lon);
+        html_fmt(&b, "<dt>%s</dt><dd>%s</dd>", web_t(c, I18N_("Exact point")), point);
+    }
     if (sr.expected_at > 0 && sr.status != SR_CLOSED) {
         html_fmt(&b, "<dt>%s</dt><dd>", web_t(c, I18N_("Expected by")));
         web_put_time(c, &b, sr.expected_at);
@@ -298,6 +330,17 @@ void web_page_request(web_ctx *c, const char *id_text)
         html_fmt(&b, "<dt>%s</dt><dd class=\"description\">%s</dd>",
                  web_t(c, I18N_("Description")), sr.description);
     html_fmt(&b, "</dl>");
+    /* The photo, to the session that sent it, right after sending (its
+     * token came with the redirect): never on the public page. */
+    const char *ptoken = kv_get(&c->query, "photo");
+    web_photo ph;
+    if (ptoken != NULL && web_photo_parse(c, ptoken, &ph) && photo_on_request(c, s, id, ph.blob))
+        html_fmt(&b,
+                 "<figure class=\"photo\"><img src=\"/photos/%u\" alt=\"%s\">"
+                 "<figcaption>%s</figcaption></figure>",
+                 ptoken, web_t(c, I18N_("The photo you added")),
+                 web_t(c, I18N_("Only you see your photo on this page, and only now. City staff "
+                                "see it with your request.")));
     if (sr.service_notice != NULL)
         html_fmt(&b, "<p class=\"notice info\">%s</p>", sr.service_notice);
 
@@ -354,11 +397,25 @@ void web_page_privacy(web_ctx *c)
                             "questions are public: anyone can read them on this site and "
                             "through the city's open data. Do not write personal details "
                             "in them.")));
+    html_fmt(&b, "<p>%s</p>",
+             web_t(c, I18N_("A photo you attach is checked to be a photo, and everything hidden "
+                            "in the file (the place it was taken, the camera and its serial "
+                            "number) is removed before it is stored. It is stored encrypted "
+                            "and shown only to you and to the city staff who handle your "
+                            "request, never on a public page.")));
     html_fmt(&b, "<h2>%s</h2><ul>", web_t(c, I18N_("How long we keep it")));
     retention_item(c, &b, web_t(c, I18N_("Your contact details on a request")), DC_CONTACT);
     retention_item(c, &b, web_t(c, I18N_("Photos you attach")), DC_MEDIA);
     retention_item(c, &b, web_t(c, I18N_("Device data (app or browser)")), DC_DEVICE);
     retention_item(c, &b, web_t(c, I18N_("Call recordings")), DC_RECORDING);
+    {
+        int64_t days = c->app->retention->unsent_file / 86400;
+        html_fmt(&b, "<li>%s: %L %s %s</li>",
+                 web_t(c, I18N_("A photo added to a report that was never sent")),
+                 days < 1 ? 1 : days,
+                 days <= 1 ? web_t(c, I18N_("day")) : web_t(c, I18N_("days")),
+                 web_t(c, I18N_("after it was added, then erased")));
+    }
     html_fmt(&b, "</ul><p>%s</p>",
              web_t(c, I18N_("Erasure destroys the key your data was encrypted with, so no "
                             "copy, not even in a backup, can be read afterwards. A legal "
@@ -369,11 +426,33 @@ void web_page_privacy(web_ctx *c)
                             "and its purpose are recorded in a log that cannot be altered "
                             "without it showing. Your data is never sold and is given to "
                             "others only under a court order, which is recorded.")));
+    /* Accounts (web_account.c, privacy/account.c): what is held, how
+     * long, and the one persistent cookie. */
+    html_fmt(&b, "<h2>%s</h2><p>%s</p><p>%s</p><p>%s</p>", web_t(c, I18N_("Accounts")),
+             web_t(c, I18N_("An account is optional. If you create one, we keep your email "
+                            "address, the name you give (if any) and a one-way hash of your "
+                            "password, encrypted, until you delete the account. Requests you "
+                            "report while signed in are linked to it.")),
+             web_t(c, I18N_("From your account you can see everything we hold about you, "
+                            "download it, remove your details from any of your requests and "
+                            "delete the account yourself. After that we keep only the "
+                            "requests without anything that identifies you, and the audit "
+                            "log's entries, under a number, that your data was collected, read "
+                            "and erased. Anything under a legal hold is erased once the hold "
+                            "ends.")),
+             web_t(c, I18N_("If you tick \u201cKeep me signed in\u201d when you sign in, the "
+                            "site's cookie lasts 30 days on that device instead of ending when "
+                            "you close the browser. It never does otherwise.")));
     html_fmt(&b, "<h2>%s</h2><p>%s</p>", web_t(c, I18N_("Cookies")),
              web_t(c, I18N_("This site sets one cookie, which ends when you close your "
                             "browser. It protects the forms you send and remembers the "
                             "language you chose. There are no advertising or tracking "
                             "cookies and no third-party scripts.")));
+    html_fmt(&b, "<p>%s</p>",
+             web_t(c, I18N_("To know how the site is used, each page tells us which kind of "
+                            "page it is when it is shown, and we count the views of each kind "
+                            "per day. We keep only those totals: not your address, not your "
+                            "browser, nothing that could tell who you are.")));
     web_page_end(c, &b);
     web_send_page(c, 200, &b);
 }

@@ -13,6 +13,11 @@
  *
  * "step" says what the resident pressed: "review" (the form's button),
  * "edit" (back from the review), "send" (the review's button).
+ *
+ * The form is multipart/form-data for its photo. A photo is the one thing
+ * stored before "Send": the page that brings it has it cleaned and sealed
+ * (web_photo.c), and the pages after carry a token naming it, which "send"
+ * ties to the new request in the same transaction.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,10 +25,12 @@
 #include "core/apikey.h"
 #include "core/emergency.h"
 #include "core/intake.h"
+#include "media/photo.h"
 #include "open311/o311_params.h"
 #include "privacy/vault.h"
 #include "store/commitq.h"
 #include "util/log.h"
+#include "util/multipart.h"
 #include "web/web_int.h"
 
 /* The service a /report/{code} path names, or NULL after answering 404. */
@@ -78,11 +85,13 @@ typedef struct {
     const char *field; /* the form field's name, or NULL */
 } web_problem;
 
-static web_problem explain(web_ctx *c, const service *sv, const char *msg)
+static web_problem explain(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
 {
     web_problem p = {web_t(c, I18N_("Some answers could not be accepted. Check them and send "
                                     "the form again.")),
                      NULL};
+    if (web_location_problem(c, v, msg, &p.text, &p.field))
+        return p;
     pool_t *pool = http_pool(c->req);
     if (strncmp(msg, "a location", 10) == 0 || strncmp(msg, "address_string", 14) == 0) {
         p.field = "address_string";
@@ -114,7 +123,7 @@ static web_problem explain(web_ctx *c, const service *sv, const char *msg)
                                                : I18N_("Shorten the answer to:");
             buf_t t = BUF_INIT;
             buf_printf(&t, "%s \u201c%s\u201d", web_t(c, how),
-                       a->description ? a->description : a->code);
+                       a->description ? web_catalog_t(c, a->description) : a->code);
             char *text = buf_failed(&t) ? NULL : pool_strdup(pool, t.data);
             buf_free(&t);
             if (text != NULL)
@@ -196,6 +205,41 @@ static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
     }
 }
 
+/* The photo step: a file input, and the photo already attached (v's
+ * token) with a way to take it out. */
+static void photo_fieldset(web_ctx *c, buf_t *b, const kv_list *v)
+{
+    const char *token = v != NULL ? kv_get(v, "photo") : NULL;
+    web_photo p;
+    bool have = token != NULL && web_photo_parse(c, token, &p);
+    html_fmt(b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("Photo (optional)")));
+    if (have) {
+        html_fmt(b,
+                 "<input type=\"hidden\" name=\"photo\" value=\"%s\">"
+                 "<figure class=\"photo\"><img src=\"/photos/%u\" alt=\"%s\">"
+                 "<figcaption>%s</figcaption></figure>"
+                 "<div class=\"field choice\"><input type=\"checkbox\" id=\"remove-photo\" "
+                 "name=\"remove_photo\" value=\"1\"><label for=\"remove-photo\">%s</label></div>",
+                 token, token, web_t(c, I18N_("The photo you added")),
+                 web_t(c, I18N_("A photo is added to this report.")),
+                 web_t(c, I18N_("Take this photo out")));
+    }
+    char hint_id[112];
+    web_field_label(c, b, "photo-file", have ? web_t(c, I18N_("Choose a different photo"))
+                                             : web_t(c, I18N_("Add a photo")),
+                    false, "", false);
+    web_field_hint(c, b, "photo-file",
+                   web_t(c, I18N_("JPEG, PNG or WebP, at most 10 MB. We remove the location, "
+                                  "camera details and everything else hidden in the file. "
+                                  "Only you and city staff see it.")),
+                   false, hint_id, sizeof hint_id);
+    html_fmt(b,
+             "<input id=\"photo-file\" name=\"photo\" type=\"file\" "
+             "accept=\"image/jpeg,image/png,image/webp\"");
+    web_field_aria(c, b, "photo", hint_id);
+    html_fmt(b, "></div></fieldset>");
+}
+
 /* The form, filled with v (NULL: empty). problem: an error summary to
  * show first (NULL: none); emergency: show the 911 notice and ask the
  * resident to confirm it is not one. */
@@ -204,7 +248,7 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
 {
     buf_t b = BUF_INIT;
     c->bad_field = bad_field;
-    web_page_begin(c, &b, sv->name);
+    web_page_begin(c, &b, web_catalog_t(c, sv->name));
     if (emergency || emergency_service(sv))
         web_emergency_notice(c, &b);
     html_fmt(&b, "<h1>");
@@ -220,7 +264,9 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
         web_catalog_text(c, &b, sv->description);
         html_fmt(&b, "</p>");
     }
-    html_fmt(&b, "<form method=\"post\" action=\"/report/%u\" class=\"report\" novalidate>",
+    html_fmt(&b,
+             "<form method=\"post\" action=\"/report/%u\" class=\"report\" "
+             "enctype=\"multipart/form-data\" novalidate>",
              sv->code);
     web_csrf_field(c, &b);
 
@@ -245,6 +291,8 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
                             "is public: do not write names or phone numbers in it.")));
     web_field_aria(c, &b, "description", "description-hint");
     html_fmt(&b, ">%s</textarea></div></fieldset>", v ? kv_get(v, "description") : NULL);
+
+    photo_fieldset(c, &b, v);
 
     html_fmt(&b,
              "<fieldset><legend>%s</legend><p class=\"hint\">%s <a href=\"/privacy\">%s</a></p>",
@@ -307,18 +355,19 @@ static void review_row(buf_t *b, const char *label, const char *value)
 static void review_page(web_ctx *c, const service *sv, const kv_list *v)
 {
     buf_t b = BUF_INIT;
+    c->page = BEACON_REVIEW;
     web_page_begin(c, &b, web_t(c, I18N_("Check your report")));
     html_fmt(&b, "<h1>%s</h1><p class=\"lead\">%s</p><dl class=\"facts\">",
              web_t(c, I18N_("Check your report")),
              web_t(c, I18N_("Nothing has been sent yet. Check the details, then send.")));
-    review_row(&b, web_t(c, I18N_("Service")), sv->name);
-    review_row(&b, web_t(c, I18N_("Location")), kv_get(v, "address_string"));
+    review_row(&b, web_t(c, I18N_("Service")), web_catalog_t(c, sv->name));
+    web_location_review(c, &b, sv, v); /* the address, the point, open requests nearby */
     for (size_t i = 0; i < sv->nattrs; i++) {
         const attribute *a = &sv->attrs[i];
         if (!a->variable)
             continue;
         const char *name = attr_field(c, a);
-        const char *label = a->description ? a->description : a->code;
+        const char *label = a->description ? web_catalog_t(c, a->description) : a->code;
         if (a->nvalues == 0) {
             review_row(&b, label, kv_get(v, name));
             continue;
@@ -328,12 +377,18 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
             if (kv_has_value(v, name, a->values[j].key)) {
                 if (names.len > 0)
                     buf_puts(&names, ", ");
-                buf_puts(&names, a->values[j].name);
+                buf_puts(&names, web_catalog_t(c, a->values[j].name));
             }
         review_row(&b, label, buf_failed(&names) ? NULL : names.data);
         buf_free(&names);
     }
     review_row(&b, web_t(c, I18N_("Description")), kv_get(v, "description"));
+    const char *token = kv_get(v, "photo");
+    if (token != NULL)
+        html_fmt(&b,
+                 "<dt>%s</dt><dd><figure class=\"photo\"><img src=\"/photos/%u\" alt=\"%s\">"
+                 "</figure></dd>",
+                 web_t(c, I18N_("Photo")), token, web_t(c, I18N_("The photo you added")));
     review_row(&b, web_t(c, I18N_("First name")), kv_get(v, "first_name"));
     review_row(&b, web_t(c, I18N_("Last name")), kv_get(v, "last_name"));
     review_row(&b, web_t(c, I18N_("Email")), kv_get(v, "email"));
@@ -359,7 +414,8 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
  * account's report without its sign-in or publish a media_url the API
  * would only take from a keyed client. */
 static const char *const FORM_FIELDS[] = {
-    "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency"};
+    "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency",
+    "lat", "long", "photo", "remove_photo"};
 
 static bool form_field(const service *sv, const char *key)
 {
@@ -403,7 +459,7 @@ static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv
 /* The form again, with what intake refused said as the form asks it. */
 static void refuse(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
 {
-    web_problem p = explain(c, sv, msg);
+    web_problem p = explain(c, sv, v, msg);
     report_form(c, 400, sv, v, p.text, p.field, false);
 }
 
@@ -411,17 +467,33 @@ static void refuse(web_ctx *c, const service *sv, const kv_list *v, const char *
 
 typedef struct {
     web_ctx *c;
+    const service *sv;
+    const kv_list *v;   /* the form's values, to show again if the photo is gone */
     service_type type;
     service_request sr;
+    web_photo photo;    /* blob 0: none */
+    bool photo_gone;
 } web_create_job;
 
+/* The request, its reporter's fields sealed under one subject (the
+ * photo's, which is the signed-in resident's when there is one), and the
+ * photo tied to it: all or nothing. */
 static err_code web_create_apply(store_t *s, void *arg, err_t *err)
 {
     web_create_job *job = arg;
+    web_ctx *c = job->c;
+    int64_t subject = job->photo.blob != 0 ? job->photo.subject : c->account_subject;
+    char actor[40] = "web";
+    if (c->account_id != 0)
+        snprintf(actor, sizeof actor, "account:%lld", (long long)c->account_id);
     err_code rc = store_request_insert(s, &job->sr, err);
     if (rc == ERR_OK)
-        rc = vault_collect_reporter(s, job->c->app->keys, &job->sr, "web", 0, job->sr.requested_at,
-                                    NULL, err);
+        rc = vault_collect_reporter(s, c->app->keys, &job->sr, actor, subject,
+                                    job->sr.requested_at, NULL, err);
+    if (rc == ERR_OK && job->photo.blob != 0) {
+        rc = store_blob_attach(s, job->photo.blob, job->photo.subject, job->sr.row_id, err);
+        job->photo_gone = rc == ERR_NOT_FOUND;
+    }
     return rc;
 }
 
@@ -430,6 +502,26 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
 {
     web_create_job *job = arg;
     web_ctx *c = job->c;
+    if (rc != ERR_OK && job->photo_gone) {
+        /* Erased a day after upload, or sent already (a second press of
+         * "Send" in another tab): nothing was filed; the form again. */
+        kv_list *v = pool_calloc(http_pool(c->req), 1, sizeof *v);
+        if (v != NULL) {
+            kv_init(v);
+            err_t ignored;
+            for (size_t i = 0; i < job->v->count; i++)
+                if (strcmp(job->v->items[i].key, "photo") != 0)
+                    (void)kv_add(v, http_pool(c->req), job->v->items[i].key,
+                                 strlen(job->v->items[i].key), job->v->items[i].value,
+                                 job->v->items[i].value_len, &KV_DEFAULT_LIMITS, &ignored);
+        }
+        report_form(c, 409, job->sv, v,
+                    web_t(c, I18N_("The photo is no longer here: it was sent already, or the "
+                                   "report waited more than a day. Nothing was sent. Add the "
+                                   "photo again, or send the report without it.")),
+                    "photo", false);
+        return;
+    }
     if (rc != ERR_OK) {
         log_error("web: filing failed: %s", err->msg);
         web_error_page(c, 503, web_t(c, I18N_("Your report was not sent")),
@@ -438,8 +530,13 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
         return;
     }
     if (job->type == SERVICE_REALTIME && job->sr.id > 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/requests/%lld?filed=1", (long long)job->sr.id);
+        /* The photo's token rides along so the confirmation can show it
+         * to this session (and only to it: the token is bound to it). */
+        char path[64 + WEB_PHOTO_TOKEN_MAX], token[WEB_PHOTO_TOKEN_MAX];
+        if (job->photo.blob != 0)
+            web_photo_token(c, &job->photo, token);
+        snprintf(path, sizeof path, "/requests/%lld?filed=1%s%s", (long long)job->sr.id,
+                 job->photo.blob != 0 ? "&photo=" : "", job->photo.blob != 0 ? token : "");
         web_redirect(c, path);
         return;
     }
@@ -452,7 +549,7 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
                  ? web_t(c, I18N_("The agency will give it a request number shortly."))
                  : web_t(c, I18N_("It has been forwarded to the agency that handles it.")));
     if (job->sr.service_notice != NULL)
-        html_fmt(&b, "<p class=\"notice info\">%s</p>", job->sr.service_notice);
+        html_fmt(&b, "<p class=\"notice info\">%s</p>", web_catalog_t(c, job->sr.service_notice));
     html_fmt(&b, "<p><a href=\"/\">%s</a></p>", web_t(c, I18N_("Report another problem")));
     web_page_end(c, &b);
     web_send_page(c, 200, &b);
@@ -460,7 +557,8 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
 
 /* Files sr, which intake has accepted (its strings live in the request's
  * pool), and answers once it is on disk. */
-static void file_request(web_ctx *c, const service *sv, const service_request *sr)
+static void file_request(web_ctx *c, const service *sv, const kv_list *v,
+                         const service_request *sr, const web_photo *photo)
 {
     err_t err;
     web_create_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
@@ -469,8 +567,22 @@ static void file_request(web_ctx *c, const service *sv, const service_request *s
         return;
     }
     job->c = c;
+    job->sv = sv;
+    job->v = v;
     job->type = sv->type;
     job->sr = *sr;
+    job->photo = *photo;
+    if (c->account_id != 0) {
+        /* Filed from an account: its requests are the ones whose account
+         * record is sealed under its subject ("my requests"). */
+        char *id = pool_alloc(http_pool(c->req), 24);
+        if (id == NULL) {
+            not_sent(c);
+            return;
+        }
+        snprintf(id, 24, "%lld", (long long)c->account_id);
+        job->sr.reporter.account_id = id;
+    }
     if (sv->type == SERVICE_BATCH) {
         char *token = pool_alloc(http_pool(c->req), 33);
         if (token == NULL) {
@@ -483,6 +595,57 @@ static void file_request(web_ctx *c, const service *sv, const service_request *s
     http_defer(c->req);
     if (commitq_submit(c->app->writer, web_create_apply, web_create_done, job, &err) != ERR_OK)
         web_create_done(job, err.code, &err);
+}
+
+/* Sets v's one "photo" value: the new upload if there is one (cleaned
+ * and stored now), else the token the page carried unless "take this
+ * photo out" was ticked; a token this session was not given is dropped.
+ * *photo gets what it names ({0, 0}: none). "remove_photo" is dropped from
+ * v. False if the upload was refused: the form has been sent again, with
+ * everything typed and the photo it had before. */
+static bool photo_step(web_ctx *c, const service *sv, kv_list *v, const mp_file *file,
+                       web_photo *photo)
+{
+    pool_t *pool = http_pool(c->req);
+    const char *token = kv_get(v, "photo");
+    const char *remove = kv_get(v, "remove_photo");
+    web_photo had = {0, 0};
+    if (token != NULL && !web_photo_parse(c, token, &had))
+        had = (web_photo){0, 0};
+    size_t kept = 0;
+    for (size_t i = 0; i < v->count; i++)
+        if (strcmp(v->items[i].key, "photo") != 0 && strcmp(v->items[i].key, "remove_photo") != 0)
+            v->items[kept++] = v->items[i];
+    v->count = kept;
+    if (remove == NULL || strcmp(remove, "1") != 0)
+        *photo = had;
+    if (file != NULL && file->len > 0) {
+        const char *problem = NULL;
+        web_photo fresh;
+        err_code rc = web_photo_accept(c, file->data, file->len, &fresh, &problem);
+        if (rc != ERR_OK) {
+            err_t ignored;
+            char t[WEB_PHOTO_TOKEN_MAX];
+            if (had.blob != 0) {
+                web_photo_token(c, &had, t);
+                (void)kv_add(v, pool, "photo", 5, t, strlen(t), &KV_DEFAULT_LIMITS, &ignored);
+            }
+            report_form(c, rc == ERR_INVALID || rc == ERR_TOO_LARGE ? 400 : 503, sv, v, problem,
+                        "photo", false);
+            return false;
+        }
+        *photo = fresh;
+    }
+    if (photo->blob != 0) {
+        err_t err;
+        char t[WEB_PHOTO_TOKEN_MAX];
+        web_photo_token(c, photo, t);
+        if (kv_add(v, pool, "photo", 5, t, strlen(t), &KV_DEFAULT_LIMITS, &err) != ERR_OK) {
+            not_sent(c);
+            return false;
+        }
+    }
+    return true;
 }
 
 void web_report_post(web_ctx *c, const char *code)
@@ -499,9 +662,21 @@ void web_report_post(web_ctx *c, const char *code)
         return;
     }
     kv_init(v);
-    if (!o311_content_type_is(http_header(c->req, "Content-Type"),
-                              "application/x-www-form-urlencoded") ||
-        form_decode(body, len, http_pool(c->req), &KV_DEFAULT_LIMITS, v, &err) != ERR_OK) {
+    /* One file at most (the form has one file input), of any size the HTTP
+     * layer let through: photo_clean says "too large" itself, so that the
+     * typed text comes back with that message rather than being lost. */
+    const char *ctype = http_header(c->req, "Content-Type");
+    mp_limits mpl = {.max_files = 1, .max_file_bytes = len};
+    mp_file *files = NULL;
+    size_t nfiles = 0;
+    err_code drc =
+        mp_is_multipart(ctype)
+            ? mp_decode(ctype, body, len, http_pool(c->req), &KV_DEFAULT_LIMITS, &mpl, v, &files,
+                        &nfiles, &err)
+        : o311_content_type_is(ctype, "application/x-www-form-urlencoded")
+            ? form_decode(body, len, http_pool(c->req), &KV_DEFAULT_LIMITS, v, &err)
+            : ERR_INVALID;
+    if (drc != ERR_OK) {
         kv_init(v);
         report_form(c, 400, sv, NULL,
                     web_t(c, I18N_("The form could not be read. Please fill it in again.")), NULL,
@@ -522,7 +697,8 @@ void web_report_post(web_ctx *c, const char *code)
         not_sent(c);
         return;
     }
-    if (form_values(c, sv, v, fv, &err) != ERR_OK) {
+    if (form_values(c, sv, v, fv, &err) != ERR_OK ||
+        (nfiles > 0 && strcmp(files[0].name, "photo") != 0)) {
         /* What can be kept is shown again; the unknown field is not. */
         err_t ignored;
         kv_list *kept = pool_calloc(http_pool(c->req), 1, sizeof *kept);
@@ -541,6 +717,9 @@ void web_report_post(web_ctx *c, const char *code)
         return;
     }
     v = fv;
+    web_photo photo = {0, 0};
+    if (!photo_step(c, sv, v, nfiles > 0 ? &files[0] : NULL, &photo))
+        return;
     if (step != NULL && strcmp(step, "edit") == 0) {
         report_form(c, 200, sv, v, NULL, NULL,
                     emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE);
@@ -563,7 +742,7 @@ void web_report_post(web_ctx *c, const char *code)
         return;
     }
     if (step != NULL && strcmp(step, "send") == 0)
-        file_request(c, sv, &sr);
+        file_request(c, sv, v, &sr, &photo);
     else
         review_page(c, sv, v);
 }

@@ -26,7 +26,12 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           # 311 Online (src/web/web.c)
           "GET /static", "GET /lang", "GET /report/{code}", "POST /report/{code}",
           "GET /requests", "GET /requests/{id}", "GET /privacy", "GET /leaving",
-          "web bad query", "web method not allowed"}
+          "web bad query", "web method not allowed",
+          # accounts (src/web/web_account.c)
+          "GET /account", "GET /account/register", "POST /account/register",
+          "GET /account/signin", "POST /account/signin", "POST /account/signout",
+          "GET /account/data", "GET /account/data.json", "GET /account/delete",
+          "POST /account/delete", "POST /account/requests/{id}/remove"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 

@@ -87,6 +87,7 @@ class Form:
     def __init__(self, attrs):
         self.action = attrs.get("action")
         self.method = (attrs.get("method") or "get").lower()
+        self.enctype = attrs.get("enctype") or "application/x-www-form-urlencoded"
         self.fields = []
 
     def named(self, name):
@@ -124,6 +125,8 @@ class Form:
             elif f.type in ("submit", "button", "reset", "image"):
                 if press == (f.name, f.value):
                     out.append(press)
+            elif f.type == "file":
+                continue  # a file goes in a multipart body: multipart_body()
             else:
                 out.append((f.name, wanted[f.name][0] if f.name in wanted else f.value))
         return out
@@ -803,7 +806,8 @@ class WebForms(WebTest):
             csrf.add(tokens[0].value)
             want = {"address_string": ("text", True), "first_name": ("text", False),
                     "last_name": ("text", False), "email": ("email", False),
-                    "phone": ("tel", False), "description": ("textarea", False)}
+                    "phone": ("tel", False), "description": ("textarea", False),
+                    "lat": ("text", False), "long": ("text", False)}
             for name, (kind, required) in want.items():
                 fs = form.named(name)
                 self.assertEqual(len(fs), 1, "%s: %s" % (code, name))
@@ -816,7 +820,12 @@ class WebForms(WebTest):
             for a in self.cat.attrs(code):
                 self.assertQuestion(r.text, form, code, a)
             names = {f.name for f in form.fields if f.name}
-            expected = set(want) | {"csrf", "step"} | (
+            photo = form.named("photo")
+            self.assertEqual([(f.type, f.attrs.get("accept")) for f in photo],
+                             [("file", "image/jpeg,image/png,image/webp")], code)
+            self.assertEqual(page.forms[[f.action for f in page.forms].index(
+                "/report/%s" % code)].enctype, "multipart/form-data", code)
+            expected = set(want) | {"csrf", "step", "photo"} | (
                 {"not_emergency"} if code in EMERGENCY_SERVICES else set()) | {
                 "attribute[%s]%s" % (a["code"], "[]" if a["datatype"] == "multivaluelist"
                                      else "") for a in self.cat.attrs(code) if a["variable"]}
@@ -1126,13 +1135,14 @@ class WebRefusals(WebTest):
             self.assertNoEcho(r, [], what)
 
     def test_unreadable_bodies_are_refused(self):
-        """invalid UTF-8, text/plain, multipart, JSON, no Content-Type: 400, nothing stored"""
+        """invalid UTF-8, text/plain, a cut multipart, JSON, no Content-Type: 400, nothing stored"""
         body = "&".join("%s=%s" % (urllib.parse.quote_plus(k), urllib.parse.quote_plus(v))
                         for k, v in self.valid())
         form_ct = "application/x-www-form-urlencoded"
         boundary = "b0undary"
+        # No closing delimiter: the body was cut (a dropped connection).
         multipart = "".join('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' %
-                            (boundary, k, v) for k, v in self.valid()) + "--%s--\r\n" % boundary
+                            (boundary, k, v) for k, v in self.valid())
         for what, raw, ctype in (
                 ("invalid UTF-8", (body + "&x=%FF%FE").encode(), form_ct),
                 ("invalid UTF-8 in the description",
@@ -1140,7 +1150,8 @@ class WebRefusals(WebTest):
                 ("a bad escape", (body + "&x=%G1").encode(), form_ct),
                 ("a NUL byte", (body + "&x=a%00b").encode(), form_ct),
                 ("text/plain", body.encode(), "text/plain"),
-                ("multipart", multipart.encode(), "multipart/form-data; boundary=" + boundary),
+                ("a cut multipart", multipart.encode(),
+                 "multipart/form-data; boundary=" + boundary),
                 ("JSON", json.dumps(dict(self.valid())).encode(), "application/json"),
                 ("no Content-Type", body.encode(), False),
                 ("too many pairs", (body + "".join("&x%d=1" % i for i in range(250))).encode(),
@@ -1152,8 +1163,8 @@ class WebRefusals(WebTest):
             self.assertNoEcho(r, self.secrets, what)
 
     def test_an_unknown_step_reviews_and_fields_the_form_lacks_are_refused(self):
-        """step=bogus reviews; service_code, account_id, media_url, lat or an unknown question
-        in the body: 400, the form again without them; nothing stored"""
+        """step=bogus reviews; service_code, account_id, media_url, address_id or an unknown
+        question in the body: 400, the form again without them; nothing stored"""
         before = self.counts()
         for step in ("bogus", "", "SEND", "send "):
             pairs = [(k, step if k == "step" else v) for k, v in self.valid()]
@@ -1161,7 +1172,7 @@ class WebRefusals(WebTest):
             self.assertEqual(page.h1, ["Check your report"], repr(step))
         for extra in (("service_code", "DSNY-MISSED"), ("account_id", "acct-zq1"),
                       ("device_id", "dev-zq1"), ("media_url", "https://example.org/zq.jpg"),
-                      ("lat", "40.7123"), ("attribute[NOPE]", "nope-zq1")):
+                      ("address_id", "addr-zq1"), ("attribute[NOPE]", "nope-zq1")):
             pairs = self.valid(extra=[extra])
             page = self.assertPage(self.ready.post("/report/%s" % self.CODE, pairs), 400)
             self.assertTrue([t for t in page.alerts() if "Please check the form" in t], extra)
@@ -1438,6 +1449,338 @@ class WebPrivacyConfig(WebTest):
                          "1 day after the request is closed, then erased")
         self.assertNotIn("90 days", r.text)
         self.assertNotIn("14 days", r.text)
+
+
+# ---------------------------------------------------------------------------
+# The location step: the exact point, the nearby open requests (W5), the map
+# ---------------------------------------------------------------------------
+
+NEARBY_HINT = "Is this yours? Follow it instead of sending a new report."
+
+
+def somewhere():
+    """A place of a test's own, far from the demo city and from any other
+    test's: nothing but what the test files there is near it."""
+    import random
+    return round(random.uniform(-60, 60), 5), round(random.uniform(-170, 170), 5)
+
+
+def north(lat, lon, metres):
+    return lat + metres / 111195.0, lon
+
+
+def nearby_items(body):
+    """The review page's nearby list: [(id, text of the item)], or None
+    when the page has none."""
+    m = re.search(r'<dt>([^<]*)</dt><dd class="nearby">(.*?)</dd>', body, re.S)
+    if m is None:
+        return None
+    items = re.findall(r'<li><a href="/requests/(\d+)">[^<]*</a>(.*?)</li>', m.group(2), re.S)
+    return [(i, html.unescape(re.sub(r"<[^>]+>", " ", t))) for i, t in items]
+
+
+def csp_of(r):
+    out = {}
+    for d in r.headers.get("Content-Security-Policy").split(";"):
+        words = d.split()
+        if words:
+            out[words[0]] = words[1:]
+    return out
+
+
+class WebLocation(WebTest):
+    CODE = "DOT-POTHOLE"
+
+    def setUp(self):
+        super().setUp()
+        self.b = self.browser()
+        _, self.form = self.open_form(self.b, self.CODE)
+        self.p = contact()
+        self.secrets = marks(self.p)
+
+    def pairs(self, lat=None, lon=None, address="350 West 14th Street", **changes):
+        """The form filled in, with the point (lat, lon) as typed."""
+        fill = [(k, v) for k, v in self.fill(self.CODE, self.p) if k != "address_string"]
+        fill += [("address_string", address), ("lat", "" if lat is None else str(lat)),
+                 ("long", "" if lon is None else str(lon))]
+        fill = [(k, changes.get(k, v)) for k, v in fill]
+        return self.form.submit(fill)
+
+    def review(self, lat, lon, code=None):
+        """The review page of a report at (lat, lon), as a browser gets it."""
+        code = code or self.CODE
+        _, form = self.open_form(self.b, code)
+        fill = [(k, v) for k, v in self.fill(code, self.p) if k != "address_string"]
+        fill += [("address_string", "Near the corner"), ("lat", str(lat)), ("long", str(lon))]
+        r = self.b.post("/report/%s" % code, form.submit(fill))
+        page = self.assertPage(r, 200)
+        self.assertEqual(page.h1, ["Check your report"], r.describe())
+        return page, r
+
+    def test_the_form_has_the_point_fields_and_no_map_without_one(self):
+        """lat and long: labelled text fields, empty, optional, described; no map markup and
+        the CSP's img-src is 'self' data: when config.json has no map"""
+        r = self.b.get("/report/%s" % self.CODE)
+        page = self.assertPage(r, 200)
+        for name in ("lat", "long"):
+            f = self.form.named(name)
+            self.assertEqual(len(f), 1, name)
+            self.assertEqual((f[0].type, f[0].value, f[0].required), ("text", "", False), name)
+            self.assertEqual(f[0].attrs.get("inputmode"), "decimal")
+            self.assertEqual(f[0].attrs.get("aria-describedby"), "point-hint")
+            self.assertIn('<label for="%s">' % name, r.text)
+        self.assertIn("Exact point (optional)", page.text)
+        self.assertIn("shown publicly with the request", page.text)
+        for word in ("data-tiles", "map-box", "data-zoom"):
+            self.assertNotIn(word, r.text)
+        self.assertEqual(csp_of(r)["img-src"], ["'self'", "data:"])
+        self.assertEqual(csp_of(r)["connect-src"], ["'self'"])
+        # site.js's texts, translated, on the fieldset and on <body>.
+        self.assertIn('data-service="DOT-POTHOLE"', r.text)
+        self.assertIn('data-msg-locate="Use my current location"', r.text)
+        es = self.browser(accept_language="es")
+        body = es.get("/report/%s" % self.CODE).text
+        for msgid in ("Use my current location", "Open requests nearby",
+                      "Your report could not be sent. Check your connection and try again: "
+                      "nothing you typed has been lost."):
+            self.assertNotEqual(tr("es", msgid), msgid, "po/es.po lacks %r" % msgid)
+            self.assertIn('="%s"' % esc(tr("es", msgid)), body, msgid)
+
+    def test_a_point_is_accepted_shown_and_filed(self):
+        """lat/long with the address, or alone: the review shows the point; send files it"""
+        before = self.counts()
+        lat, lon = somewhere()
+        r = self.b.post("/report/%s" % self.CODE, self.pairs(lat, lon))
+        page = self.assertPage(r, 200)
+        self.assertEqual(page.h1, ["Check your report"], r.describe())
+        self.assertIn("<dt>Exact point</dt><dd>%s, %s</dd>" % (lat, lon), r.text)
+        self.assertIn("<dt>Location</dt><dd>350 West 14th Street</dd>", r.text)
+        self.assertIsNone(nearby_items(r.text), "nothing is near a place of its own")
+        review = page.form("/report/%s" % self.CODE)
+        self.assertEqual((review.value("lat"), review.value("long")), (str(lat), str(lon)))
+        self.assertNothingStored(before, "a review")
+        rid = self.filed_id(self.send(self.b, self.CODE, page))
+        doc = self.get_request(rid)
+        self.assertAlmostEqual(float(doc["lat"]), lat, places=6)
+        self.assertAlmostEqual(float(doc["long"]), lon, places=6)
+        self.assertEqual(doc["address"], "350 West 14th Street")
+        # The point alone is a location too (no address).
+        r = self.b.post("/report/%s" % self.CODE, self.pairs(lat, lon, address=""))
+        page = self.assertPage(r, 200)
+        self.assertEqual(page.h1, ["Check your report"], r.describe())
+        self.assertNotIn("<dt>Location</dt>", r.text)
+        rid = self.filed_id(self.send(self.b, self.CODE, page))
+        doc = self.get_request(rid)
+        self.assertAlmostEqual(float(doc["lat"]), lat, places=6)
+        self.assertIsNone(doc.get("address"))
+        self.assertLogClean(self.secrets)
+
+    def test_a_bad_point_is_refused_on_its_field(self):
+        """lat 91, long -180.5, a word, one without the other: 400, said in the form's words,
+        the right field marked, what was typed kept, nothing stored"""
+        rng = "The latitude must be between -90 and 90, and the longitude between -180 and 180."
+        num = "The latitude and the longitude are decimal numbers, like 40.7128 and -74.0060."
+        both = "Give both the latitude and the longitude of the point, or neither."
+        cases = [("lat 91", "91", "-74.0", "lat", rng),
+                 ("lat -90.01", "-90.01", "10", "lat", rng),
+                 ("long -180.5", "40.7", "-180.5", "long", rng),
+                 ("long 1000", "40.7", "1000", "long", rng),
+                 ("a word", "north", "-74.0", "lat", num),
+                 ("a word for long", "40.7", "west", "long", num),
+                 ("lat alone", "40.7", "", "long", both),
+                 ("long alone", "", "-74.0", "lat", both)]
+        for what, lat, lon, field, said in cases:
+            before = self.counts()
+            r = self.b.post("/report/%s" % self.CODE, self.pairs(lat, lon))
+            page = self.assertPage(r, 400)
+            problem = [t for t in page.alerts() if "Please check the form" in t]
+            self.assertEqual(len(problem), 1, what)
+            self.assertIn(said, problem[0], what)
+            form = page.form("/report/%s" % self.CODE)
+            self.assertEqual((form.value("lat"), form.value("long")), (lat, lon), what)
+            for name in ("lat", "long"):
+                f = form.named(name)[0]
+                if name == field:
+                    self.assertEqual(f.attrs.get("aria-invalid"), "true", (what, name))
+                    self.assertEqual(f.attrs.get("aria-describedby"), "problem point-hint",
+                                     (what, name))
+                else:
+                    self.assertIsNone(f.attrs.get("aria-invalid"), (what, name))
+            self.assertNothingStored(before, what)
+        self.assertLogClean(self.secrets)
+
+    def test_the_review_lists_open_requests_nearby_of_the_same_service(self):
+        """the review at a point lists the open potholes within 200 m (newest first, at most
+        5, public fields only); not another service's, a far one, a closed one"""
+        lat, lon = somewhere()
+        pp = person()
+
+        def at(code, la, lo, description, extra=()):
+            return self.create(code, location=False, extra=[
+                ("lat", "%.6f" % la), ("long", "%.6f" % lo), ("description", description),
+                ("address_string", "Corner of %s" % code)] + list(extra))
+
+        long_text = "A deep pothole " + "\u00e9" * 300
+        near = at("DOT-POTHOLE", *north(lat, lon, 60), long_text,
+                  extra=[("first_name", pp["first_name"]), ("email", pp["email"])])
+        working = at("DOT-POTHOLE", *north(lat, lon, -120), "Being fixed")
+        other = at("DOT-STREETLIGHT", lat, lon, "A light out, another service")
+        far = at("DOT-POTHOLE", *north(lat, lon, 400), "Too far")
+        closed = at("DOT-POTHOLE", lat, lon, "Already fixed")
+        self.inst.update_request(working, "in_progress")
+        self.inst.update_request(closed, "closed", resolution="fixed")
+
+        page, r = self.review(lat, lon)
+        items = nearby_items(r.text)
+        self.assertIsNotNone(items, "no nearby list on the review")
+        self.assertEqual([i for i, _ in items], [working, near], "newest first, open only")
+        self.assertIn("<dt>Open requests nearby</dt>", r.text)
+        self.assertIn(NEARBY_HINT, page.text)
+        text = dict(items)[near]
+        self.assertIn("Corner of DOT-POTHOLE", text)
+        self.assertIn("A deep pothole " + "\u00e9" * 10, text)
+        self.assertIn("\u2026", text, "a long description is cut")
+        self.assertNotIn("\u00e9" * 200, text)
+        self.assertRegex(text, r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC")
+        for v in (pp["first_name"], pp["email"]):
+            self.assertNotIn(v, r.text, "personal data in the nearby list")
+        for rid in (other, far, closed):
+            self.assertNotIn('href="/requests/%s"' % rid, r.text)
+        # The same place, another service: only the street light.
+        _, r2 = self.review(lat, lon, code="DOT-STREETLIGHT")
+        self.assertEqual([i for i, _ in nearby_items(r2.text)], [other])
+        # Without a point: no list.
+        r3 = self.b.post("/report/%s" % self.CODE, self.pairs())
+        self.assertEqual(self.assertPage(r3, 200).h1, ["Check your report"])
+        self.assertIsNone(nearby_items(r3.text))
+        self.assertNotIn("Exact point", r3.text)
+
+    def test_the_nearby_list_stops_at_five(self):
+        """seven open potholes at a point: the review lists the newest five"""
+        lat, lon = somewhere()
+        ids = [self.create(self.CODE, location=False, extra=[
+            ("lat", "%.6f" % lat), ("long", "%.6f" % lon), ("description", "Hole %d" % i)])
+            for i in range(7)]
+        _, r = self.review(lat, lon)
+        self.assertEqual([i for i, _ in nearby_items(r.text)], ids[::-1][:5])
+
+    def test_the_script_is_served_and_on_every_page(self):
+        """/static/site.js: assets/site.js, text/javascript, cached, no cookie; every page
+        loads it (deferred, from this site) once"""
+        r = self.browser().get("/static/site.js")
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(r.ctype, "text/javascript; charset=utf-8")
+        self.assertSecurityHeaders(r)
+        self.assertRegex(r.headers.get("Cache-Control") or "", r"^public, max-age=\d+$")
+        self.assertIsNone(r.headers.get("Set-Cookie"), "no cookie for the script")
+        with open(os.path.join(harness.REPO, "assets", "site.js"), "rb") as f:
+            self.assertEqual(r.body, f.read())
+        self.assertLess(len(r.body), 20 * 1024, "site.js counts toward the page weight")
+        for path in ("/static/SITE.JS", "/static/site.js/", "/static/site.jsx",
+                     "/static/site.js%00"):
+            self.assertErrorPage(self.browser().get(path), 404)
+        tag = '<script src="/static/site.js" defer></script>'
+        b = self.browser()
+        for path in ("/", "/report/DOT-POTHOLE", "/privacy", "/requests", "/nope"):
+            body = b.get(path).text
+            self.assertEqual(body.count(tag), 1, path)
+            self.assertEqual(body.count("<script"), 1, path)
+
+
+class WebMap(WebTest):
+    """An installation whose config.json names a tile source."""
+    TILES = "https://tiles.example.org/osm/{z}/{x}/{y}.png?key=k1"
+    MAP = {"tiles": TILES, "attribution": "\u00a9 OpenStreetMap contributors",
+           "attribution_url": "https://www.openstreetmap.org/copyright",
+           "lat": 40.7128, "long": -74.006, "zoom": 14}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = harness.Installation("web-map")
+        cls.inst.set_config(map=dict(cls.MAP))
+        cls.server = cls.inst.start_server(threads=2)
+        cls.port = cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def test_the_form_has_the_map_and_the_csp_its_tiles(self):
+        """data-tiles and the centre on the location fieldset, the attribution through the
+        exit notice; img-src names the tiles' origin and no other, on every response"""
+        b = self.browser()
+        r = b.get("/report/DOT-POTHOLE")
+        self.assertPage(r, 200)
+        self.assertIn(' data-tiles="%s"' % esc(self.TILES), r.text)
+        self.assertIn(' data-lat="40.712800" data-long="-74.006000" data-zoom="14"', r.text)
+        box = re.search(r'<div class="map-box" hidden>(.*?)</div>', r.text, re.S)
+        self.assertIsNotNone(box, "the map's place")
+        link = '<a href="/leaving?to=%s">%s</a>' % (
+            urllib.parse.quote(self.MAP["attribution_url"], safe=""), esc(self.MAP["attribution"]))
+        self.assertIn(link, box.group(1))
+        leaving = b.get("/leaving?to=%s" % urllib.parse.quote(self.MAP["attribution_url"], safe=""))
+        self.assertPage(leaving, 200)
+        for resp in (r, b.get("/"), b.get("/static/site.css"), b.get("/nope"),
+                     self.c.get("services.json")):
+            csp = csp_of(resp)
+            self.assertEqual(csp["img-src"], ["'self'", "data:", "https://tiles.example.org"],
+                             resp.describe(200))
+            for name, sources in csp.items():
+                if name != "img-src":
+                    self.assertNotIn("https://tiles.example.org", sources, name)
+        # The form still works the same: the map only adds to it.
+        _, page = self.to_review(b, "DOT-POTHOLE", self.fill("DOT-POTHOLE", contact()))
+
+    def test_bad_map_settings_stop_the_server(self):
+        """http:// (but to this machine), no {z}, a second {x}, {s}, a quote, a user name,
+        a bad port, an unknown key, zoom 0 or 20, lat 91, no lat, a bad attribution_url: the
+        server refuses to start and says why (exit 2)"""
+        inst = harness.Installation("web-map-bad")
+        good = dict(self.MAP)
+        cases = [
+            ({"tiles": "http://tiles.example.org/{z}/{x}/{y}.png"}, "https://"),
+            ({"tiles": "https://tiles.example.org/{x}/{y}.png"}, "{z}"),
+            ({"tiles": "https://tiles.example.org/{z}/{x}/{x}/{y}.png"}, "once each"),
+            ({"tiles": "https://{s}.tiles.example.org/{z}/{x}/{y}.png"}, "scheme://host"),
+            ({"tiles": "https://tiles.example.org/{z}/{x}/{y}.png?{s}"}, "placeholders"),
+            ({"tiles": 'https://tiles.example.org/{z}/{x}/{y}.png"'}, "character"),
+            ({"tiles": "https://tiles.example.org/{z}/{x}/{y} .png"}, "character"),
+            ({"tiles": "https://me@tiles.example.org/{z}/{x}/{y}.png"}, "scheme://host"),
+            ({"tiles": "https://tiles.example.org:99999/{z}/{x}/{y}.png"}, "port"),
+            ({"tiles": "https://tiles.example.org"}, "scheme://host"),
+            ({"tiles": "javascript:alert(1)//{z}/{x}/{y}"}, "https://"),
+            ({"tiles": 7}, "tiles (text)"),
+            ({"zoom": 0}, "zoom"), ({"zoom": 20}, "zoom"), ({"zoom": 1.5}, "zoom"),
+            ({"lat": 91}, "lat must be"), ({"long": -181}, "lat must be"),
+            ({"lat": None}, "lat and long"), ({"lat": "40"}, "lat and long"),
+            ({"attribution_url": "javascript:alert(1)"}, "attribution_url"),
+            ({"attribution_url": "https://x.example/a b"}, "attribution_url"),
+            ({"attribution": "two\nlines"}, "attribution"),
+            ({"colour": "red"}, "colour"),
+        ]
+        for change, said in cases:
+            m = dict(good)
+            m.update(change)
+            m = {k: v for k, v in m.items() if v is not None}
+            inst.set_config(map=m)
+            cfg = inst.config()
+            cfg["map"] = m  # replaced whole, not merged
+            with open(inst.config_path, "w", encoding="utf-8") as f:
+                json.dump(cfg, f)
+            code, out, err = inst._run(["serve", "--data", inst.data, "--listen",
+                                        "127.0.0.1:0"], check=False, timeout=60)
+            self.assertEqual(code, 2, (change, err))
+            self.assertIn("map", err, change)
+            self.assertIn(said, err, (change, err))
+        # And the same settings, well formed, with plain http to this machine: accepted.
+        for tiles in ("http://127.0.0.1:8099/t/{z}/{x}/{y}.png", "http://localhost/{z}/{x}/{y}",
+                      "https://a-b.example.org:8443/{z}/{y}/{x}@2x.png"):
+            cfg = inst.config()
+            cfg["map"] = dict(good, tiles=tiles)
+            with open(inst.config_path, "w", encoding="utf-8") as f:
+                json.dump(cfg, f)
+            code, out, err = inst.cli("services", "export", check=False)
+            self.assertEqual(code, 0, (tiles, err))
 
 
 if __name__ == "__main__":

@@ -1268,8 +1268,51 @@ static void test_shutdown(void)
     CHECK_INT(photo_init(&err), ERR_INTERNAL);
 }
 
-TEST_MAIN(TEST(test_sniff_and_mime), TEST(test_jpeg_metadata_removed),
-          TEST(test_png_metadata_removed), TEST(test_webp_metadata_removed),
-          TEST(test_orientation_applied), TEST(test_refused), TEST(test_pixel_limit),
-          TEST(test_byte_limit), TEST(test_max_side), TEST(test_profile_converted),
-          TEST(test_threads), TEST(test_shutdown))
+/* ---- fixtures for the HTTP and browser tests ---- */
+
+static int write_file(const char *dir, const char *name, const unsigned char *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(p, 1, n, f) == n;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "cannot write %s\n", path);
+    return ok;
+}
+
+/* `test_photo --write-fixtures DIR`: the photos tests/api and tests/web
+ * upload, with every kind of metadata photo_clean must remove (the
+ * secrets[] above, GPS included): exif.jpg (EXIF orientation 6: stored
+ * sideways, shown upright), exif.png and exif.webp, 96 x 64 quarters. */
+static int write_fixtures(const char *dir)
+{
+    init();
+    VipsImage *img = picture(96, 64, NULL);
+    size_t n[3];
+    unsigned char *f[3] = {jpeg_with_metadata(img, 6, "srgb", &n[0]),
+                           png_with_metadata(img, "srgb", &n[1]),
+                           webp_with_metadata(img, "srgb", &n[2])};
+    g_object_unref(img);
+    int ok = write_file(dir, "exif.jpg", f[0], n[0]) && write_file(dir, "exif.png", f[1], n[1]) &&
+             write_file(dir, "exif.webp", f[2], n[2]);
+    for (int i = 0; i < 3; i++)
+        free(f[i]);
+    photo_shutdown();
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--write-fixtures") == 0)
+        return write_fixtures(argv[2]);
+    static const testlib_case cases[] = {
+        TEST(test_sniff_and_mime), TEST(test_jpeg_metadata_removed),
+        TEST(test_png_metadata_removed), TEST(test_webp_metadata_removed),
+        TEST(test_orientation_applied), TEST(test_refused), TEST(test_pixel_limit),
+        TEST(test_byte_limit), TEST(test_max_side), TEST(test_profile_converted),
+        TEST(test_threads), TEST(test_shutdown)};
+    return testlib_run(cases, sizeof cases / sizeof cases[0]);
+}

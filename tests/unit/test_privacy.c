@@ -643,6 +643,61 @@ static void test_recordings_14_days(void)
     storefx_close(&fx);
 }
 
+/* A photo uploaded on the review step of a report that was never sent is
+ * tied to no request: it is erased a day after the upload, with its
+ * subject's key; one that was sent (attached) stays. */
+static void test_unsent_photo_erased_after_a_day(void)
+{
+    storefx fx;
+    REQUIRE(fx_open(&fx));
+    err_t err;
+    static const char jpeg[] = "\xff\xd8\xff photo bytes";
+    int64_t sub_unsent = 0, sub_sent = 0, unsent = 0, sent = 0;
+    person p = {NULL, "gail@example.org", NULL, NULL, NULL};
+    int64_t req = file_request(&fx, "pothole", "DOT", &p, T0, NULL);
+    REQUIRE(req > 0);
+    REQUIRE(store_begin(fx.s, &err) == ERR_OK);
+    REQUIRE(vault_subject_new(fx.s, fx.k, "reporter", T0, &sub_unsent, &err) == ERR_OK);
+    REQUIRE(vault_subject_new(fx.s, fx.k, "reporter", T0, &sub_sent, &err) == ERR_OK);
+    REQUIRE(vault_put_blob(fx.s, fx.k, sub_unsent, 0, DC_MEDIA, "image/jpeg", jpeg, sizeof jpeg,
+                           "web", T0, &unsent, &err) == ERR_OK);
+    REQUIRE(vault_put_blob(fx.s, fx.k, sub_sent, 0, DC_MEDIA, "image/jpeg", jpeg, sizeof jpeg,
+                           "web", T0, &sent, &err) == ERR_OK);
+    REQUIRE(store_blob_attach(fx.s, sent, sub_sent, req, &err) == ERR_OK);
+    REQUIRE(store_commit(fx.s, &err) == ERR_OK);
+
+    retention_report rep = run_at(&fx, T0 + DAY - 1); /* one second early */
+    CHECK_INT(rep.blobs, 0);
+    rep = run_at(&fx, T0 + DAY);
+    CHECK_INT(rep.blobs, 1);
+    CHECK_INT(rep.subjects, 1);
+    CHECK_INT(rep.requests, 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM personal_blob WHERE id = %lld",
+             (long long)unsent);
+    CHECK_INT(count_rows(&fx, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM personal_blob WHERE id = %lld",
+             (long long)sent);
+    CHECK_INT(count_rows(&fx, sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM subject WHERE id = %lld AND wrapped_key IS NULL",
+             (long long)sub_unsent);
+    CHECK_INT(count_rows(&fx, sql), 1);
+    audit_action act;
+    char actor[32];
+    CHECK(audit_last(&fx, &act, actor, sizeof actor) && act == AUDIT_ERASE);
+    pool_t *pool = pool_new();
+    audit_entry e;
+    REQUIRE(pool != NULL && audit_last_entry(&fx, pool, &e));
+    CHECK_STR(e.reason, "retention:media; report never sent; data key shredded");
+    CHECK_INT(e.subject_id, sub_unsent);
+    pool_free(pool);
+    /* nothing more later: the sent one follows its request's schedule */
+    rep = run_at(&fx, T0 + 30 * DAY);
+    CHECK_INT(rep.blobs, 0);
+    storefx_close(&fx);
+}
+
 /* Rotation: everything still opens under the new KEK; a backup taken
  * before it, with an erased person's wrapped key in it, does not. */
 static void test_rotation_shreds_backups(void)
@@ -695,5 +750,5 @@ static void test_rotation_shreds_backups(void)
 }
 
 TEST_MAIN(TEST(test_policy_table), TEST(test_reads_follow_policy), TEST(test_sealed_and_bound),
-          TEST(test_blind_lookup), TEST(test_retention_schedule), TEST(test_recordings_14_days),
+          TEST(test_blind_lookup), TEST(test_retention_schedule), TEST(test_recordings_14_days), TEST(test_unsent_photo_erased_after_a_day),
           TEST(test_rotation_shreds_backups))

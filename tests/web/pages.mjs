@@ -9,7 +9,7 @@
 // confirmation) has prepare: async (page, base) => { ... } instead of path:
 // it drives a fresh page of its own context there, failing if a step does.
 
-import { fillAndReview, send } from './site.mjs';
+import { clickAndWait, fillAndReview, send } from './site.mjs';
 
 // A report as the docs show it: plain values, no test serial numbers.
 const REPORT = {
@@ -23,6 +23,20 @@ const REPORT = {
   email: 'ana.garcia@example.org',
   phone: '212-555-0142',
 };
+
+// A new account for each page that needs one (each viewport's context
+// registers its own); the pages shown never display the email.
+let accounts = 0;
+async function toAccount(page, base) {
+  await page.goto(`${base}/account/register`);
+  await page.getByLabel(/^Email/).fill(`ana.garcia.${Date.now()}.${++accounts}@example.org`);
+  await page.getByLabel(/^Your name/).fill('Ana');
+  await page.getByLabel(/^Password/).fill('walnut lantern harbour');
+  await page.getByLabel(/^The same password again/).fill('walnut lantern harbour');
+  await clickAndWait(page, page.getByRole('button', { name: 'Create my account' }));
+  if (new URL(page.url()).pathname !== '/account')
+    throw new Error(`registering did not lead to the account (at ${page.url()})`);
+}
 
 async function toReview(page, base) {
   await page.goto(`${base}/report/${REPORT.code}`);
@@ -46,4 +60,14 @@ export const SCREENSHOTS = [
   { name: 'privacy', path: '/privacy' },
   { name: 'leaving', path: '/leaving?to=https%3A%2F%2Fwww.nyc.gov%2Fsite%2Fdot%2Findex.page' },
   { name: 'home-es', path: '/', locale: 'es-ES' },
+  { name: 'signin', path: '/account/signin' },
+  { name: 'register', path: '/account/register' },
+  { name: 'account', prepare: toAccount },
+  {
+    name: 'account-delete',
+    prepare: async (page, base) => {
+      await toAccount(page, base);
+      await page.goto(`${base}/account/delete`);
+    },
+  },
 ];

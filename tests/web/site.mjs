@@ -102,6 +102,15 @@ export function spanish(msgid) {
   return s;
 }
 
+let esCatalog = null;
+/** The Spanish of a text of the demo catalog (data/demo/catalog-es.po). */
+export function spanishCatalog(text) {
+  esCatalog ??= readPo(path.join(REPO, 'data', 'demo', 'catalog-es.po'));
+  const s = esCatalog.get(text);
+  assert.ok(s, `data/demo/catalog-es.po has no translation of "${text}"`);
+  return s;
+}
+
 // ---- small page helpers ----
 
 export function escapeRe(s) {
@@ -111,8 +120,26 @@ export function escapeRe(s) {
 /** Clicks what submits a form or follows a link and waits for the new
  * page to load; returns the final response (after redirects). */
 export async function clickAndWait(page, locator) {
-  const [res] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                   locator.click()]);
+  // Links, GET forms, and every form without JavaScript: a navigation. With
+  // JavaScript, site.js sends a report form (POST) with fetch and puts the
+  // answer in place of the page, or follows a redirect with a navigation:
+  // the response is then the fetch's, once the new body is in place.
+  const oldBody = await page.evaluateHandle(() => document.body);
+  const never = new Promise(() => {});
+  const navigated = page.waitForNavigation({ waitUntil: 'load' });
+  const posted = page.waitForResponse((r) => r.request().resourceType() === 'fetch' &&
+                                             r.request().method() === 'POST');
+  const replaced = posted.then(async (res) => {
+    if (res.status() >= 300 && res.status() < 400)
+      return never; // a redirect: the navigation that follows answers
+    await page.waitForFunction((b) => !b.isConnected, oldBody);
+    return res;
+  });
+  navigated.catch(() => {});
+  replaced.catch(() => {});
+  await locator.click();
+  const res = await Promise.race([navigated, replaced.catch(() => never)]);
+  await oldBody.dispose().catch(() => {});
   return res;
 }
 
@@ -159,46 +186,51 @@ export function sampleAnswers(code) {
   return out;
 }
 
-/** The group (fieldset) of a choice question, found by its legend. */
-function group(page, a) {
-  return page.getByRole('group', { name: labelRe(a.description) });
+/** The group (fieldset) of a choice question, found by its legend (in the
+ * page's language: tr gives the catalog's text in it). */
+function group(page, a, tr) {
+  return page.getByRole('group', { name: labelRe(tr(a.description)) });
 }
 
-/** Answers the questions of answers on the form, by clicking and typing. */
-export async function answerQuestions(page, code, answers) {
+const asIs = (text) => text;
+
+/** Answers the questions of answers on the form, by clicking and typing;
+ * tr: the catalog's texts in the page's language. */
+export async function answerQuestions(page, code, answers, tr = asIs) {
   for (const a of service(code).attrs) {
     if (!(a.code in answers))
       continue;
     const v = answers[a.code];
     if (a.datatype === 'singlevaluelist') {
       const name = a.values.find((x) => x.key === v).name;
-      await group(page, a).getByLabel(name, { exact: true }).check();
+      await group(page, a, tr).getByLabel(tr(name), { exact: true }).check();
     } else if (a.datatype === 'multivaluelist') {
       for (const key of v)
-        await group(page, a).getByLabel(a.values.find((x) => x.key === key).name,
-                                        { exact: true }).check();
+        await group(page, a, tr).getByLabel(tr(a.values.find((x) => x.key === key).name),
+                                            { exact: true }).check();
     } else {
       // datetime-local takes "YYYY-MM-DDTHH:MM" through fill(), as a
       // browser's own picker would set it.
-      await page.getByLabel(labelRe(a.description)).fill(v);
+      await page.getByLabel(labelRe(tr(a.description))).fill(v);
     }
   }
 }
 
 /** Fails unless the form shows exactly these answers (every other choice
  * unticked, every other field empty). */
-export async function checkAnswers(page, code, answers) {
+export async function checkAnswers(page, code, answers, tr = asIs) {
   for (const a of service(code).attrs) {
     const v = answers[a.code];
     const where = `${code} ${a.code} ("${a.description}")`;
     if (a.datatype === 'singlevaluelist' || a.datatype === 'multivaluelist') {
       const want = v === undefined ? [] : [v].flat();
       for (const x of a.values) {
-        const on = await group(page, a).getByLabel(x.name, { exact: true }).isChecked();
+        const on = await group(page, a, tr).getByLabel(tr(x.name), { exact: true }).isChecked();
         assert.equal(on, want.includes(x.key), `${where}: "${x.name}" ${on ? 'ticked' : 'not ticked'}`);
       }
     } else {
-      assert.equal(await page.getByLabel(labelRe(a.description)).inputValue(), v ?? '', where);
+      assert.equal(await page.getByLabel(labelRe(tr(a.description))).inputValue(), v ?? '',
+                   where);
     }
   }
 }
@@ -247,7 +279,7 @@ export function sampleReport(code, extra = {}) {
 export async function fillReport(page, r, labels = ENGLISH_LABELS) {
   if (r.address !== undefined)
     await page.getByLabel(labels.address).fill(r.address);
-  await answerQuestions(page, r.code, r.answers || {});
+  await answerQuestions(page, r.code, r.answers || {}, labels.catalog);
   if (r.description !== undefined)
     await page.getByLabel(labels.description, { exact: true }).fill(r.description);
   if (r.firstName !== undefined)
@@ -262,14 +294,14 @@ export async function fillReport(page, r, labels = ENGLISH_LABELS) {
 
 export const ENGLISH_LABELS = {
   address: labelRe('Address or place'), description: 'Description', firstName: 'First name',
-  lastName: 'Last name', email: 'Email', phone: 'Phone',
+  lastName: 'Last name', email: 'Email', phone: 'Phone', catalog: asIs,
 };
 
 export function spanishLabels() {
   return {
     address: labelRe(spanish('Address or place')), description: spanish('Description'),
     firstName: spanish('First name'), lastName: spanish('Last name'), email: spanish('Email'),
-    phone: spanish('Phone'),
+    phone: spanish('Phone'), catalog: spanishCatalog,
   };
 }
 
@@ -283,7 +315,7 @@ export async function checkReportKept(page, r, labels = ENGLISH_LABELS) {
     assert.equal(got, want, `${what} was not kept`);
   };
   await kept(labels.address, r.address, 'the address');
-  await checkAnswers(page, r.code, r.answers || {});
+  await checkAnswers(page, r.code, r.answers || {}, labels.catalog);
   await kept(labels.description, r.description, 'the description');
   await kept(labels.firstName, r.firstName, 'the first name');
   await kept(labels.lastName, r.lastName, 'the last name');

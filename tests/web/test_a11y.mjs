@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { preloadAxe } from './harness.mjs';
 import {
   SERVICES, clickAndWait, fileQuickly, fillAndReview, fillReport, sampleReport, send, spanish,
+  spanishCatalog,
   sidewaysScroll,
 } from './site.mjs';
 
@@ -106,7 +107,7 @@ export async function test_axe_spanish_pages(t) {
   assert.equal(await page.getAttribute('html', 'lang'), 'es');
   await axeAt(t, page, '/report/DOT-POTHOLE');
   await page.getByLabel(new RegExp(`^${spanish('Address or place')}`)).fill('Calle 116 Este');
-  await page.getByRole('radio', { name: 'Crosswalk' }).check();
+  await page.getByRole('radio', { name: spanishCatalog('Crosswalk') }).check();
   await clickAndWait(page, page.getByRole('button', { name: spanish('Review the report') }));
   await page.getByRole('heading', { level: 1, name: spanish('Check your report') }).waitFor();
   await axeNow(t, page, 'the Spanish review page');

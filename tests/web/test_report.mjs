@@ -10,8 +10,8 @@
 
 import assert from 'node:assert/strict';
 import {
-  checkReportKept, clickAndWait, expectedReview, facts, fillAndReview,
-  fillReport, mainText, sampleReport, send, service,
+  checkReportKept, clickAndWait, escapeRe, expectedReview, facts, fillAndReview,
+  fillReport, mainText, sampleReport, send, service, spanishCatalog,
 } from './site.mjs';
 
 /** home -> search "pothole" -> Pothole -> the form -> review -> send ->
@@ -217,8 +217,9 @@ export async function test_a_refusal_names_the_question_as_the_form_asks_it(t) {
   // And in Spanish on a Spanish page.
   const es = await t.newPage({ locale: 'es-ES' });
   await es.goto(t.url('/report/DOT-POTHOLE'));
-  await es.getByRole('group', { name: /^Where is the pothole\?/ })
-    .getByLabel('Crosswalk', { exact: true }).check();
+  await es.getByRole('group',
+                     { name: new RegExp(`^${escapeRe(spanishCatalog('Where is the pothole?'))}`) })
+    .getByLabel(spanishCatalog('Crosswalk'), { exact: true }).check();
   await clickAndWait(es, es.locator('main form button[type=submit]'));
   const saidEs = (await es.locator('#problem p').innerText()).trim();
   if (/\b(is|are|required|must|and|or)\b/.test(saidEs))
