@@ -7,6 +7,7 @@ with a short head.
   figures.py RESULTS-DIR BENCHMARKS.md COMMAND
 """
 import json
+import math
 import os
 import sys
 
@@ -18,8 +19,9 @@ HEAD = """# Civic311 benchmarks
 Benchmark commands, all on loopback with wrk; the first two rewrite their
 own section of this file, between its markers:
 
-- `make bench` (= `bench/run [get|post|search|all]`, about 6 minutes): the
-  three figures of the performance issue.
+- `make bench` (= `bench/run [get|post|search|web|all]`): the three
+  figures of the performance issue, and the website's weight and render
+  time against a static copy in nginx (issue 4).
 - `bench/privacy` (about 6 minutes): the cost of the privacy engine
   (issue 3), against the foundation built from git in the same run.
 - `bench/httplibs/run` (about 7 minutes): the HTTP library comparison, in
@@ -56,7 +58,7 @@ def load(d, part):
 
 def render(d, command):
     out = [BEGIN, "", "## Figures", ""]
-    parts = [p for p in ("get", "post", "search") if load(d, p)]
+    parts = [p for p in ("get", "post", "search", "web") if load(d, p)]
     if not parts:
         out += ["No results yet: run `make bench`.", "", END]
         return "\n".join(out)
@@ -115,8 +117,130 @@ def render(d, command):
                 c["code"].replace("&", " "), c["results"], c["bytes"], c["rps"], ms(c["p50_us"]), ms(c["p99_us"]), c["errors"]))
         out += ["", "Server peak RSS (VmHWM): **%.1f MiB** (%.1f MiB just after start)." % (
             s["vmhwm_kb"] / 1024.0, s["rss_start_kb"] / 1024.0), ""]
+    w = load(d, "web")
+    if w:
+        out += render_web(w)
     out.append(END)
     return "\n".join(out)
+
+
+WEB_METRICS = (("fcp", "first contentful paint"), ("load", "loadEventEnd"),
+               ("dcl", "domContentLoadedEventEnd"), ("responseEnd", "responseEnd"))
+
+
+def both(values, fmt="%d"):
+    """One figure when the viewports agree, else each in turn."""
+    vs = [fmt % v for v in values]
+    return vs[0] if len(set(vs)) == 1 else " / ".join(vs)
+
+
+def web_headers(w, side):
+    names = set()
+    for p in w["pages"]:
+        for v in p["weight"].values():
+            for r in v[side]["resources"]:
+                names.update(r["header_names"])
+    return names
+
+
+def render_web(w):
+    """Section (d): bench/web/web.mjs's result."""
+    vnames = list(w["viewports"])
+    limit, target = w["weight_limit_bytes"], w["ratio_target"]
+    vps = ", ".join("%s %dx%d" % (v, w["viewports"][v]["width"], w["viewports"][v]["height"]) for v in vnames)
+    out = ["### (d) The website in headless Chromium vs a static copy served by nginx (%s)" % w["date"][:10], "",
+           "Build: %s." % w.get("build", "?"), "",
+           "Chromium %s (Debian), headless, locale %s; viewports %s. Each page is loaded in a fresh "
+           "browser context (empty cache, no cookie, a new connection) from civic311 and from nginx "
+           "serving the same bytes under the same paths with the same headers (`bench/web/web.mjs`). "
+           "Load average %s at the start, %s at the end; %d s in all." % (
+               w["chromium"], w["locale"], vps, " ".join("%.1f" % x for x in w["loadavg_start"]),
+               " ".join("%.1f" % x for x in w["loadavg_end"]), w["seconds"]), "",
+           "**Page weight**: bytes received for the page and everything it loads, status lines and "
+           "headers included (the DevTools protocol's `Network.loadingFinished` `encodedDataLength`, "
+           "summed over the page's requests; one cold load a side and viewport); the bodies alone "
+           "from resource timing's `encodedBodySize`. Target: no page over %s bytes." % format(limit, ","), "",
+           "| page | path | requests | bytes received from civic311 | from the nginx copy | bodies | at most %s |" % format(limit, ","),
+           "|---|---|---|---|---|---|---|"]
+    heavy = []
+    for p in w["pages"]:
+        c = [p["weight"][v]["civic"] for v in vnames]
+        n = [p["weight"][v]["nginx"] for v in vnames]
+        worst = max(x["transfer"] for x in c)
+        ok = worst <= limit
+        if not ok:
+            heavy.append(p["name"])
+        out.append("| %s | `%s`%s | %s | %s | %s | %s | %s |" % (
+            p["name"], p["path"], " (%s)" % p["note"] if p.get("note") else "",
+            both([x["requests"] for x in c]), both([x["transfer"] for x in c]),
+            both([x["transfer"] for x in n]), both([x["body"] for x in c]), "yes" if ok else "**no**"))
+    if len(vnames) > 1:
+        out.append("")
+        out.append("Where two figures are given they are %s; one figure: the same at every viewport." % " / ".join(vnames))
+    ours, theirs = web_headers(w, "civic"), web_headers(w, "nginx")
+    enc = sorted({r["content_encoding"] or "none" for p in w["pages"] for v in p["weight"].values()
+                  for side in ("civic", "nginx") for r in v[side]["resources"]})
+    out += ["", "Content-Encoding on both sides: %s (civic311 does not compress; nginx's gzip is off). "
+            "Headers only civic311 sends: %s; only nginx sends: %s (hence its few more bytes)." % (
+                ", ".join(enc), ", ".join("`%s`" % h for h in sorted(ours - theirs)) or "none",
+                ", ".join("`%s`" % h for h in sorted(theirs - ours)) or "none")]
+    for f in w.get("browser_own", []):
+        out.append("The browser also asks for `%s` on its own (not the page; once per site and browser "
+                   "session, so not in every load): civic311 answers %d with its %d-byte HTML error "
+                   "page, and so does the copy; not counted above." % (f["path"], f["status"], f["bytes"]))
+    if w.get("other_origin_not_copied"):
+        out.append("Requests to other origins (not copied, not counted): %s." % ", ".join(
+            "`%s`" % u for u in w["other_origin_not_copied"]))
+    out += ["", "**Time**: navigation timing of the page (ms from the start of the navigation) and "
+            "first contentful paint (`PerformanceObserver` type `paint`), read in the page after its "
+            "load event; %d rounds after a warm-up one, each loading every page at every viewport "
+            "from both sides, which side goes first swapping every round; median (p90) of each, in ms. "
+            "Target: the medians of first contentful paint and of the load event within %d%% of the "
+            "copy's (ratio <= %.2f). In brackets after a ratio: its 95%% bootstrap interval, how far "
+            "the machine's noise alone moves it." % (w["rounds"], round((target - 1) * 100), target), "",
+            "| page | viewport | first paint, civic311 | nginx copy | ratio | load event, civic311 | nginx copy | ratio | DOMContentLoaded ratio | responseEnd, civic311 / nginx |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(x):
+        return "-" if not x else "%.0f (%.0f)" % (x["median"], x["p90"])
+
+    def rcell(t, k):
+        r, ci = t["ratio"].get(k), (t.get("ratio_95") or {}).get(k)
+        if r is None:
+            return "-"
+        txt = "%.2f" % r if r <= target else "**%.2f**" % r
+        return txt + (" (%.2f-%.2f)" % tuple(ci) if ci else "")
+    slow, clearly = [], []
+    for p in w["pages"]:
+        for v in vnames:
+            t = p["timing"][v]
+            c, n, r = t["civic"], t["nginx"], t["ratio"]
+            for k in ("fcp", "load"):
+                if r.get(k) is None or r[k] > target:
+                    what = "%s %s %s" % (p["name"], v, "first paint" if k == "fcp" else "load")
+                    slow.append(what)
+                    ci = (t.get("ratio_95") or {}).get(k)
+                    if r.get(k) is None or (ci and ci[0] > target):
+                        clearly.append(what)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s |" % (
+                p["name"], v, cell(c["fcp"]), cell(n["fcp"]), rcell(t, "fcp"), cell(c["load"]), cell(n["load"]),
+                rcell(t, "load"), "-" if r["dcl"] is None else "%.2f" % r["dcl"],
+                "%.1f" % c["responseEnd"]["median"], "%.1f" % n["responseEnd"]["median"]))
+    gm = {}
+    for k in ("fcp", "load"):
+        rs = [p["timing"][v]["ratio"][k] for p in w["pages"] for v in vnames]
+        rs = [r for r in rs if r]
+        gm[k] = math.exp(sum(math.log(r) for r in rs) / len(rs)) if rs else float("nan")
+    out += ["", "Over every page and viewport (geometric mean of the ratios above): first paint %.2f, "
+            "load event %.2f." % (gm["fcp"], gm["load"])]
+    out += ["", "Page weight: %s. Time: %s." % (
+        "every page at most %s bytes — **meets the target**" % format(limit, ",") if not heavy
+        else "**over %s bytes: %s**" % (format(limit, ","), ", ".join(heavy)),
+        "every median within %d%% of the copy's — **meets the target**" % round((target - 1) * 100) if not slow
+        else "**more than %d%% slower than the copy: %s**" % (round((target - 1) * 100), "; ".join(slow))
+        + (" (of which beyond the noise, the whole 95%% interval above %.2f: %s)" % (target, "; ".join(clearly) or "none")
+           if any("ratio_95" in p["timing"][v] for p in w["pages"] for v in vnames) else "")), ""]
+    return out
 
 
 def replace_section(doc, begin, end, section, after=None):

@@ -54,9 +54,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 # 127.0.0.1:PORT, 2 workers, every file with CONTENT-TYPE (default
 # application/json). Static-file defaults of Debian's nginx.conf (sendfile,
 # tcp_nopush) plus reuseport, open_file_cache and no access log: a well-tuned
-# nginx. Returns when it accepts.
+# nginx. DIR/server.conf, when there is one, goes inside the server block
+# (bench/web writes its locations and headers there). Returns when it
+# accepts.
 nginx_start() {
-    local dir=$1 port=$2 ctype=${3:-application/json}
+    local dir=$1 port=$2 ctype=${3:-application/json} include=""
+    [ -f "$dir/server.conf" ] && include="include $dir/server.conf;"
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || die "nginx missing: scripts/install-deps bench"
     local bin
     bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -85,6 +88,7 @@ http {
     server {
         listen 127.0.0.1:$port reuseport;
         root $dir/www;
+        $include
     }
 }
 EOF

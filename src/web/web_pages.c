@@ -4,12 +4,12 @@
  * privacy policy generated from the retention schedule the engine
  * enforces (P12), and the exit notice (P10).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/datetime.h"
+#include "util/fold.h"
 #include "web/web_int.h"
 
 /* ---- small helpers ---- */
@@ -59,54 +59,42 @@ static const char *resolution_text(const web_ctx *c, sr_resolution r)
     return NULL;
 }
 
-/* True if every word of q (split on spaces) occurs, ignoring ASCII case,
- * in one of the service's texts. */
-static bool contains_ci(const char *hay, const char *word, size_t n)
+/* True if every word of the folded query fq (util/fold.h: lower-case
+ * ASCII words, one space apart) occurs in the service's texts or in their
+ * translation into the page's language, folded alike: so "bache" finds
+ * Pothole on a Spanish page, and "arbol" finds "Árbol". */
+static bool service_matches(const web_ctx *c, const service *sv, const buf_t *fq)
 {
-    if (hay == NULL)
-        return false;
-    for (const char *p = hay; *p != '\0'; p++) {
-        size_t i = 0;
-        while (i < n && p[i] != '\0' &&
-               tolower((unsigned char)p[i]) == tolower((unsigned char)word[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return false;
-}
-
-/* A word in the service's own texts or in their translation into the
- * page's language (so "bache" finds Pothole on a Spanish page). */
-static bool service_has_word(const web_ctx *c, const service *sv, const char *w, size_t n)
-{
+    buf_t hay = BUF_INIT;
     const char *texts[] = {sv->name, sv->keywords, sv->group, sv->description};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (texts[i] == NULL)
+            continue;
         const char *tr = web_catalog_t(c, texts[i]);
-        if (contains_ci(texts[i], w, n) || (tr != texts[i] && contains_ci(tr, w, n)))
-            return true;
+        fold_text(texts[i], strlen(texts[i]), &hay);
+        buf_putc(&hay, ' ');
+        if (tr != texts[i]) {
+            fold_text(tr, strlen(tr), &hay);
+            buf_putc(&hay, ' ');
+        }
     }
-    return false;
-}
-
-static bool service_matches(const web_ctx *c, const service *sv, const char *q)
-{
-    const char *p = q;
-    bool any = false;
-    while (*p != '\0') {
-        while (*p == ' ')
-            p++;
+    bool any = false, all = !buf_failed(&hay);
+    for (const char *p = fq->data; all && p != NULL && *p != '\0';) {
         const char *w = p;
         while (*p != '\0' && *p != ' ')
             p++;
         size_t n = (size_t)(p - w);
+        if (*p == ' ')
+            p++;
         if (n == 0)
             continue;
         any = true;
-        if (!service_has_word(c, sv, w, n))
-            return false;
+        all = false;
+        for (size_t at = 0; !all && at + n <= hay.len; at++)
+            all = memcmp(hay.data + at, w, n) == 0;
     }
-    return any;
+    buf_free(&hay);
+    return any && all;
 }
 
 static void service_item(web_ctx *c, buf_t *b, const service *sv)
@@ -156,10 +144,13 @@ void web_page_home(web_ctx *c)
                             "Choose what the problem is about.")),
              web_t(c, I18N_("Search for a service")), q ? q : "", web_t(c, I18N_("Search")));
 
+    buf_t fq = BUF_INIT;
+    if (q != NULL)
+        fold_text(q, strlen(q), &fq);
     if (q != NULL && *q != '\0') {
         size_t found = 0;
         for (size_t i = 0; i < cat->nservices; i++)
-            found += service_matches(c, &cat->services[i], q);
+            found += service_matches(c, &cat->services[i], &fq);
         html_fmt(&b, "<section aria-labelledby=\"results\"><h2 id=\"results\">%s</h2>",
                  web_t(c, I18N_("Services that match")));
         if (found == 0) {
@@ -169,12 +160,13 @@ void web_page_home(web_ctx *c)
         } else {
             html_fmt(&b, "<ul class=\"services\">");
             for (size_t i = 0; i < cat->nservices; i++)
-                if (service_matches(c, &cat->services[i], q))
+                if (service_matches(c, &cat->services[i], &fq))
                     service_item(c, &b, &cat->services[i]);
             html_fmt(&b, "</ul>");
         }
         html_fmt(&b, "</section>");
     }
+    buf_free(&fq);
 
     /* Every group, in the catalog's order of first appearance; services
      * without a group last. */

@@ -87,6 +87,10 @@ class WebCatalogSpanish(WebTest):
         self.assertEqual(found, ["DOT-POTHOLE"])
         self.assertIn("DSNY-MISSED", self.found(b, "basura"))
         self.assertIn("HPD-HEAT", self.found(b, "calefacción"))
+        # Accents and capitals do not matter, as a phone keyboard types.
+        self.assertEqual(self.found(b, "arbol"), self.found(b, "ÁRBOL"))
+        self.assertIn("DPR-TREE", self.found(b, "arbol"))
+        self.assertIn("HPD-HEAT", self.found(b, "CALEFACCION"))
         self.assertEqual(self.found(b, "pothole"), ["DOT-POTHOLE"], "English words still work")
         # The form: its title, questions and answers.
         r = b.get("/report/DOT-POTHOLE")

@@ -3,10 +3,12 @@
  * urlencoded decoder (the first line of Q2: bad input is refused here).
  */
 #include <math.h>
+#include <string.h>
 
 #include "testlib.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fold.h"
 #include "util/datetime.h"
 #include "util/kv.h"
 #include "util/pool.h"
@@ -221,5 +223,32 @@ static void test_form_decode(void)
     pool_free(p);
 }
 
+/* Folding for word matching: case, accents, separators, bad UTF-8. */
+static void folds_to(const char *in, size_t len, const char *want)
+{
+    buf_t b = BUF_INIT;
+    fold_text(in, len, &b);
+    CHECK(!buf_failed(&b));
+    CHECK_STR(b.data ? b.data : "", want);
+    buf_free(&b);
+}
+
+static void test_fold(void)
+{
+    folds_to("Árbol caído", strlen("Árbol caído"), "arbol caido");
+    folds_to("  CALEFACCIÓN, agua   caliente!", 32, "calefaccion agua caliente ");
+    folds_to("Straße Œuvre ĳs", strlen("Straße Œuvre ĳs"), "strasse oeuvre ijs");
+    folds_to("e\xcc\x81te", 5, "ete");            /* a combining accent */
+    folds_to("ab\xff\xfe" "cd", 6, "ab cd");      /* not UTF-8: a separator */
+    folds_to("\xe2\x82", 2, "");                  /* a cut sequence */
+    folds_to("\xed\xa0\x80x", 4, "x");           /* a surrogate, at the start */
+    folds_to("x\0y", 3, "x y");                    /* NUL separates */
+    folds_to("", 0, "");
+    char ascii[2];
+    CHECK_STR(fold_codepoint('Q', ascii), "q");
+    CHECK(fold_codepoint(0xD7, ascii) == NULL); /* multiplication sign */
+    CHECK(fold_codepoint(0x4E2D, ascii) == NULL);
+}
+
 TEST_MAIN(TEST(test_buf_basics), TEST(test_buf_double), TEST(test_buf_escapes), TEST(test_pool),
-          TEST(test_datetime), TEST(test_utf8), TEST(test_form_decode))
+          TEST(test_datetime), TEST(test_utf8), TEST(test_form_decode), TEST(test_fold))
