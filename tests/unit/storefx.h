@@ -138,6 +138,29 @@ static inline bool storefx_put_services(store_t *s, const agency *agencies, size
     return ok;
 }
 
+/* Opens the fixture with these services (of the agency DOT) and a new key
+ * file, loaded into fx->k: the privacy engine's tests start here. */
+static inline bool storefx_open_keyed(storefx *fx, const service *services, size_t n)
+{
+    static const agency dot = {"DOT", "Department of Transportation"};
+    err_t err = {0};
+    if (!storefx_open(fx))
+        return false;
+    if (!storefx_put_services(fx->s, &dot, 1, services, n)) {
+        storefx_close(fx);
+        return false;
+    }
+    err_code rc = keyring_create(fx->keys, &err);
+    if (rc == ERR_OK)
+        rc = keyring_load(fx->keys, &fx->k, &err);
+    if (rc != ERR_OK) {
+        fprintf(stderr, "fixture: %s\n", err.msg);
+        storefx_close(fx);
+        return false;
+    }
+    return true;
+}
+
 /* ---- requests, one transaction each ---- */
 
 /* An open request for code, filed through the API at `at`. */

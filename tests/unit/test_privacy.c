@@ -29,27 +29,11 @@
 /* storefx_open with a key file of its own and the catalog. */
 static bool fx_open(storefx *fx)
 {
-    static const agency dot = {"DOT", "Department of Transportation"};
     static const service services[] = {
         {"pothole", "Pothole", NULL, SERVICE_REALTIME, NULL, NULL, "DOT", NULL, 0, NULL, 0},
         {"light", "Street light", NULL, SERVICE_REALTIME, NULL, NULL, "DSNY", NULL, 0, NULL, 0},
     };
-    err_t err = {0};
-    if (!storefx_open(fx))
-        return false;
-    if (!storefx_put_services(fx->s, &dot, 1, services, 2)) {
-        storefx_close(fx);
-        return false;
-    }
-    err_code rc = keyring_create(fx->keys, &err);
-    if (rc == ERR_OK)
-        rc = keyring_load(fx->keys, &fx->k, &err);
-    if (rc != ERR_OK) {
-        fprintf(stderr, "fixture: %s\n", err.msg);
-        storefx_close(fx);
-        return false;
-    }
-    return true;
+    return storefx_open_keyed(fx, services, sizeof services / sizeof services[0]);
 }
 
 /* A person's details; NULL fields are not given. */
