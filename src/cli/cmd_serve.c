@@ -380,7 +380,10 @@ done:
         pthread_mutex_unlock(&sc.lock);
         pthread_join(housekeeping, NULL);
     }
-    if (web_started) { /* the last page views */
+    if (web_started) {
+        /* The photos being cleaned answer their requests (through the
+         * writer, still running); then the last page views. */
+        web_photos_drain(&sc.web);
         err_t ferr;
         if (web_beacon_flush(&sc.web, &ferr) != ERR_OK)
             log_error("page views: %s", ferr.msg);

@@ -61,7 +61,10 @@ err_code web_init(web_app *app, err_t *err)
         return err_set(err, ERR_INTERNAL, "web: cannot derive the CSRF and photo keys");
     if (app->photo_slots == 0)
         app->photo_slots = 2;
-    app->photo_running = 0;
+    app->photo_head = app->photo_tail = NULL;
+    app->photo_queued = 0;
+    app->photo_stopping = false;
+    app->photo_nthreads = 0;
     if (pthread_mutex_init(&app->photo_lock, NULL) != 0)
         return err_set(err, ERR_INTERNAL, "web: cannot create a mutex");
     if (pthread_cond_init(&app->photo_turn, NULL) != 0) {
@@ -74,6 +77,8 @@ err_code web_init(web_app *app, err_t *err)
         rc = web_catalog_i18n_load(app, err);
     if (rc == ERR_OK)
         rc = store_readers_init(&app->readers, err);
+    if (rc == ERR_OK && (rc = web_photos_start(app, err)) != ERR_OK)
+        store_readers_destroy(&app->readers);
     if (rc != ERR_OK) {
         i18n_set_free(app->catalog_texts);
         app->catalog_texts = NULL;
@@ -88,6 +93,7 @@ err_code web_init(web_app *app, err_t *err)
 
 void web_destroy(web_app *app)
 {
+    web_photos_drain(app); /* first: its threads' read connections close as they end */
     store_readers_destroy(&app->readers);
     i18n_set_free(app->catalog_texts);
     app->catalog_texts = NULL;

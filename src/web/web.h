@@ -56,6 +56,10 @@
  * The retention periods on the page come from the configuration itself. */
 #define WEB_POLICY_UPDATED "2026-11-23"
 
+#define WEB_PHOTO_THREADS_MAX 8
+
+struct web_photo_job;
+
 /* A map to put a pin on in the report form, where the city has a tile
  * source (config.json "map"). Without one the form has no map at all and
  * the Content-Security-Policy names no other origin; with one, it allows
@@ -97,9 +101,10 @@ typedef struct {
     bool tls;                            /* served over TLS: Secure cookie, HSTS */
     const web_map *map;                  /* the report form's map, or NULL for none */
     int64_t (*now)(void);
-    /* Photos cleaned at once (web_photo.c): decoding one can take a few
-     * seconds and a few hundred MB, so uploads beyond this wait their turn.
-     * 0: 2. photo_init (media/photo.h) must have run before web_init. */
+    /* Photos cleaned at once, each on a thread of its own (web_photo.c):
+     * decoding one can take seconds and a few hundred MB, so uploads
+     * beyond this wait their turn. 0: 2; at most WEB_PHOTO_THREADS_MAX.
+     * photo_init (media/photo.h) must have run before web_init. */
     unsigned photo_slots;
     /* Translations of the service catalog, LANG.po files (NULL: only the
      * built-in ones of the demo catalog). */
@@ -111,10 +116,14 @@ typedef struct {
     unsigned char csrf_key[32];
     char csp[256 + WEB_MAP_TILES_MAX]; /* the Content-Security-Policy, made by web_init */
     unsigned char photo_key[32];   /* keys the photo tokens (web_photo.c) */
-    pthread_mutex_t photo_lock;
+    pthread_mutex_t photo_lock;    /* the photo queue (web_photo.c) */
     pthread_cond_t photo_turn;
-    unsigned photo_running;
-    bool photo_sync;               /* the two above were created */
+    struct web_photo_job *photo_head, *photo_tail;
+    unsigned photo_queued;
+    bool photo_stopping;
+    pthread_t photo_threads[WEB_PHOTO_THREADS_MAX];
+    unsigned photo_nthreads;
+    bool photo_sync;               /* the lock and condition were created */
     beacon_counter beacon;         /* page views since the last flush */
 } web_app;
 
@@ -143,5 +152,11 @@ void web_beacon_post(http_req_t *req, web_app *app);
  * today, as a writer job (blocks). On failure the counts are kept for the
  * next flush. */
 err_code web_beacon_flush(web_app *app, err_t *err);
+
+/* Stops the photo threads once the photos queued are done (each answers
+ * its request). Call after the HTTP server stops taking requests and
+ * before the writer drains (a photo is stored through it). Idempotent;
+ * web_destroy calls it too. */
+void web_photos_drain(web_app *app);
 
 #endif

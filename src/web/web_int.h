@@ -34,6 +34,7 @@ typedef struct {
     bool session_keep;             /* "keep me signed in": the cookie gets a Max-Age */
     int64_t session_expires;       /* the signed-in session's end (UTC seconds) */
     beacon_page page;              /* the kind of page, for the page-view beacon */
+    bool deferred;                 /* http_defer was called (by the thread that owns c) */
 } web_ctx;
 
 /* The translation of msgid in the request's language (English if none).
@@ -134,12 +135,21 @@ typedef struct {
 void web_photo_token(const web_ctx *c, const web_photo *p, char out[WEB_PHOTO_TOKEN_MAX]);
 /* True, with *p set, if token is one web_photo_token gave this session. */
 bool web_photo_parse(const web_ctx *c, const char *token, web_photo *p);
-/* Cleans an upload (media/photo.h) and stores it sealed, tied to no
- * request yet, under the signed-in resident's subject or a new one.
- * Blocks for the cleaning and the commit. On failure *problem is what to
- * tell the resident (translated); nothing is stored. */
-err_code web_photo_accept(web_ctx *c, const unsigned char *data, size_t len, web_photo *out,
-                          const char **problem);
+/* What a photo thread tells the page that queued an upload: rc ERR_OK and
+ * the stored photo, or the refusal, with problem what to tell the resident
+ * (translated). Runs on the photo thread; it must answer the request. */
+typedef void (*web_photo_done_fn)(web_ctx *c, err_code rc, const web_photo *p,
+                                  const char *problem, void *arg);
+/* Queues an upload (the caller has deferred the request): a photo thread
+ * cleans it (media/photo.h), stores it sealed, tied to no request yet,
+ * under the signed-in resident's subject or a new one, and calls done.
+ * ERR_UNAVAILABLE (stopping, or too many waiting) or ERR_NOMEM: nothing
+ * queued, done is not called; answer with web_photo_busy_text. */
+err_code web_photo_accept_async(web_ctx *c, const unsigned char *data, size_t len,
+                                web_photo_done_fn done, void *arg);
+const char *web_photo_busy_text(web_ctx *c);
+/* Starts the photo threads (web_init). */
+err_code web_photos_start(web_app *app, err_t *err);
 /* GET /photos/{token}: the photo, to the session that sent it. */
 void web_photo_get(web_ctx *c, const char *token);
 

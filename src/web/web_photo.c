@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "media/photo.h"
 #include "privacy/gate.h"
@@ -95,31 +94,28 @@ bool web_photo_parse(const web_ctx *c, const char *token, web_photo *p)
     return true;
 }
 
-/* ---- cleaning, a few at a time ---- */
+/* ---- cleaning, on threads of their own ---- */
 
-/* Waits for a turn to clean a photo; false after PHOTO_WAIT_SECONDS. */
-static bool photo_turn_take(web_app *app)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += PHOTO_WAIT_SECONDS;
-    bool ok = true;
-    pthread_mutex_lock(&app->photo_lock);
-    while (app->photo_running >= app->photo_slots && ok)
-        ok = pthread_cond_timedwait(&app->photo_turn, &app->photo_lock, &until) != ETIMEDOUT;
-    if (ok)
-        app->photo_running++;
-    pthread_mutex_unlock(&app->photo_lock);
-    return ok;
-}
+/*
+ * Decoding a photo takes 0.1-0.3 s for a phone's JPEG and seconds for a
+ * 40-megapixel WebP: on an HTTP worker that would stall every other
+ * connection the worker serves. So the HTTP thread defers the request and
+ * queues it here; a photo thread cleans the photo, stores it through the
+ * writer, and calls the job's done() on that thread, which answers (as the
+ * writer's done() does for filing). At most photo_slots photos are
+ * decoded at once (each can take hundreds of MB), and at most
+ * PHOTO_QUEUE_MAX wait: beyond that the upload is refused at once, busy.
+ */
+#define PHOTO_QUEUE_MAX 64
 
-static void photo_turn_give(web_app *app)
-{
-    pthread_mutex_lock(&app->photo_lock);
-    app->photo_running--;
-    pthread_cond_signal(&app->photo_turn);
-    pthread_mutex_unlock(&app->photo_lock);
-}
+struct web_photo_job {
+    struct web_photo_job *next;
+    web_ctx *c;
+    const unsigned char *data; /* the upload, in the request's body */
+    size_t len;
+    web_photo_done_fn done;
+    void *arg;
+};
 
 typedef struct {
     web_ctx *c;
@@ -166,36 +162,112 @@ static const char *photo_problem(web_ctx *c, err_code rc, const char *msg)
                           "leave it out."));
 }
 
-err_code web_photo_accept(web_ctx *c, const unsigned char *data, size_t len, web_photo *out,
-                          const char **problem)
+/* Cleans and stores one upload, then tells the job's done(). */
+static void photo_run(struct web_photo_job *job)
 {
+    web_ctx *c = job->c;
     err_t err;
-    if (!photo_turn_take(c->app)) {
-        *problem = photo_problem(c, ERR_UNAVAILABLE, "");
-        return ERR_UNAVAILABLE;
-    }
     unsigned char *clean = NULL;
     size_t clean_len = 0;
     photo_type type;
-    err_code rc = photo_clean(data, len, NULL, &clean, &clean_len, &type, NULL, NULL, &err);
-    photo_turn_give(c->app);
+    web_photo none = {0, 0};
+    err_code rc = photo_clean(job->data, job->len, NULL, &clean, &clean_len, &type, NULL, NULL,
+                              &err);
     if (rc != ERR_OK) {
         if (rc != ERR_INVALID && rc != ERR_TOO_LARGE)
             log_error("web: a photo could not be cleaned: %s", err.msg);
-        *problem = photo_problem(c, rc, err.msg);
-        return rc;
+        job->done(c, rc, &none, photo_problem(c, rc, err.msg), job->arg);
+        return;
     }
-    photo_store_job job = {.c = c, .data = clean, .len = clean_len, .type = photo_mime(type)};
-    rc = commitq_run(c->app->writer, photo_store_apply, &job, &err);
+    photo_store_job store = {.c = c, .data = clean, .len = clean_len, .type = photo_mime(type)};
+    rc = commitq_run(c->app->writer, photo_store_apply, &store, &err);
     sodium_memzero(clean, clean_len);
     free(clean);
     if (rc != ERR_OK) {
         log_error("web: a photo could not be stored: %s", err.msg);
-        *problem = photo_problem(c, rc, "");
-        return rc;
+        job->done(c, rc, &none, photo_problem(c, rc, ""), job->arg);
+        return;
     }
-    *out = job.photo;
+    job->done(c, ERR_OK, &store.photo, NULL, job->arg);
+}
+
+static void *photo_thread(void *arg)
+{
+    web_app *app = arg;
+    pthread_mutex_lock(&app->photo_lock);
+    for (;;) {
+        while (app->photo_head == NULL && !app->photo_stopping)
+            pthread_cond_wait(&app->photo_turn, &app->photo_lock);
+        struct web_photo_job *job = app->photo_head;
+        if (job == NULL) /* stopping, and nothing left to do */
+            break;
+        app->photo_head = job->next;
+        if (app->photo_head == NULL)
+            app->photo_tail = NULL;
+        app->photo_queued--;
+        pthread_mutex_unlock(&app->photo_lock);
+        photo_run(job);
+        pthread_mutex_lock(&app->photo_lock);
+    }
+    pthread_mutex_unlock(&app->photo_lock);
+    return NULL;
+}
+
+err_code web_photos_start(web_app *app, err_t *err)
+{
+    unsigned n = app->photo_slots;
+    if (n > WEB_PHOTO_THREADS_MAX)
+        n = WEB_PHOTO_THREADS_MAX;
+    for (app->photo_nthreads = 0; app->photo_nthreads < n; app->photo_nthreads++)
+        if (pthread_create(&app->photo_threads[app->photo_nthreads], NULL, photo_thread, app) !=
+            0) {
+            web_photos_drain(app);
+            return err_set(err, ERR_INTERNAL, "web: cannot start the photo threads");
+        }
     return ERR_OK;
+}
+
+void web_photos_drain(web_app *app)
+{
+    if (!app->photo_sync)
+        return;
+    pthread_mutex_lock(&app->photo_lock);
+    app->photo_stopping = true;
+    pthread_cond_broadcast(&app->photo_turn);
+    pthread_mutex_unlock(&app->photo_lock);
+    for (unsigned i = 0; i < app->photo_nthreads; i++)
+        pthread_join(app->photo_threads[i], NULL);
+    app->photo_nthreads = 0;
+}
+
+err_code web_photo_accept_async(web_ctx *c, const unsigned char *data, size_t len,
+                                web_photo_done_fn done, void *arg)
+{
+    web_app *app = c->app;
+    struct web_photo_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
+    if (job == NULL)
+        return ERR_NOMEM;
+    *job = (struct web_photo_job){.c = c, .data = data, .len = len, .done = done, .arg = arg};
+    err_code rc = ERR_OK;
+    pthread_mutex_lock(&app->photo_lock);
+    if (app->photo_stopping || app->photo_nthreads == 0 || app->photo_queued >= PHOTO_QUEUE_MAX) {
+        rc = ERR_UNAVAILABLE;
+    } else {
+        if (app->photo_tail != NULL)
+            app->photo_tail->next = job;
+        else
+            app->photo_head = job;
+        app->photo_tail = job;
+        app->photo_queued++;
+        pthread_cond_signal(&app->photo_turn);
+    }
+    pthread_mutex_unlock(&app->photo_lock);
+    return rc;
+}
+
+const char *web_photo_busy_text(web_ctx *c)
+{
+    return photo_problem(c, ERR_UNAVAILABLE, "");
 }
 
 /* ---- showing it back ---- */

@@ -592,60 +592,105 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v,
         apikey_random_token(token);
         job->sr.token = token;
     }
-    http_defer(c->req);
+    if (!c->deferred) { /* already, when a photo thread carries on the POST */
+        http_defer(c->req);
+        c->deferred = true;
+    }
     if (commitq_submit(c->app->writer, web_create_apply, web_create_done, job, &err) != ERR_OK)
         web_create_done(job, err.code, &err);
 }
 
-/* Sets v's one "photo" value: the new upload if there is one (cleaned
- * and stored now), else the token the page carried unless "take this
- * photo out" was ticked; a token this session was not given is dropped.
- * *photo gets what it names ({0, 0}: none). "remove_photo" is dropped from
- * v. False if the upload was refused: the form has been sent again, with
- * everything typed and the photo it had before. */
-static bool photo_step(web_ctx *c, const service *sv, kv_list *v, const mp_file *file,
-                       web_photo *photo)
+/* Adds p's token to v as its one "photo" value ({0, 0}: none). */
+static bool put_photo(web_ctx *c, kv_list *v, const web_photo *p)
 {
-    pool_t *pool = http_pool(c->req);
+    if (p->blob == 0)
+        return true;
+    err_t err;
+    char t[WEB_PHOTO_TOKEN_MAX];
+    web_photo_token(c, p, t);
+    return kv_add(v, http_pool(c->req), "photo", 5, t, strlen(t), &KV_DEFAULT_LIMITS, &err) ==
+           ERR_OK;
+}
+
+/* Takes "photo" and "remove_photo" out of v and returns the photo the page
+ * carried (its token, if this session was given it), {0, 0} if none or if
+ * "take this photo out" was ticked. */
+static web_photo photo_carried(web_ctx *c, kv_list *v)
+{
     const char *token = kv_get(v, "photo");
     const char *remove = kv_get(v, "remove_photo");
     web_photo had = {0, 0};
     if (token != NULL && !web_photo_parse(c, token, &had))
+        had = (web_photo){0, 0};
+    if (remove != NULL && strcmp(remove, "1") == 0)
         had = (web_photo){0, 0};
     size_t kept = 0;
     for (size_t i = 0; i < v->count; i++)
         if (strcmp(v->items[i].key, "photo") != 0 && strcmp(v->items[i].key, "remove_photo") != 0)
             v->items[kept++] = v->items[i];
     v->count = kept;
-    if (remove == NULL || strcmp(remove, "1") != 0)
-        *photo = had;
-    if (file != NULL && file->len > 0) {
-        const char *problem = NULL;
-        web_photo fresh;
-        err_code rc = web_photo_accept(c, file->data, file->len, &fresh, &problem);
-        if (rc != ERR_OK) {
-            err_t ignored;
-            char t[WEB_PHOTO_TOKEN_MAX];
-            if (had.blob != 0) {
-                web_photo_token(c, &had, t);
-                (void)kv_add(v, pool, "photo", 5, t, strlen(t), &KV_DEFAULT_LIMITS, &ignored);
-            }
-            report_form(c, rc == ERR_INVALID || rc == ERR_TOO_LARGE ? 400 : 503, sv, v, problem,
-                        "photo", false);
-            return false;
-        }
-        *photo = fresh;
+    return had;
+}
+
+/* The POST once the photo is settled: "edit", the 911 check, intake, then
+ * the review or the filing. v holds the photo's token if there is one. */
+static void report_continue(web_ctx *c, const service *sv, kv_list *v, const char *step,
+                            const web_photo *photo)
+{
+    err_t err;
+    if (step != NULL && strcmp(step, "edit") == 0) {
+        report_form(c, 200, sv, v, NULL, NULL,
+                    emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE);
+        return;
     }
-    if (photo->blob != 0) {
-        err_t err;
-        char t[WEB_PHOTO_TOKEN_MAX];
-        web_photo_token(c, photo, t);
-        if (kv_add(v, pool, "photo", 5, t, strlen(t), &KV_DEFAULT_LIMITS, &err) != ERR_OK) {
-            not_sent(c);
-            return false;
-        }
+    /* I5: before anything is filed, a report that reads like an emergency
+     * gets the 911 notice and must be confirmed as not one. */
+    const char *confirmed = kv_get(v, "not_emergency");
+    if (emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE &&
+        (confirmed == NULL || strcmp(confirmed, "1") != 0)) {
+        report_form(c, 200, sv, v, NULL, NULL, true);
+        return;
     }
-    return true;
+    /* Check everything first: the review only shows a report that will be
+     * accepted, and "send" files exactly what was checked. */
+    service_request sr;
+    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &sr,
+                       &err) != ERR_OK) {
+        refuse(c, sv, v, err.msg);
+        return;
+    }
+    if (step != NULL && strcmp(step, "send") == 0)
+        file_request(c, sv, v, &sr, photo);
+    else
+        review_page(c, sv, v);
+}
+
+/* A POST waiting for its photo (web_photo_accept_async). */
+typedef struct {
+    const service *sv;
+    kv_list *v;
+    const char *step;
+    web_photo had; /* the photo the page carried, kept if the new one is refused */
+} report_waiting;
+
+/* On a photo thread: the new photo stored (it replaces the one the page
+ * carried), or refused (the form again, with everything typed and the
+ * photo it had before). */
+static void photo_done(web_ctx *c, err_code rc, const web_photo *p, const char *problem,
+                       void *arg)
+{
+    report_waiting *w = arg;
+    if (rc != ERR_OK) {
+        (void)put_photo(c, w->v, &w->had);
+        report_form(c, rc == ERR_INVALID || rc == ERR_TOO_LARGE ? 400 : 503, w->sv, w->v, problem,
+                    "photo", false);
+        return;
+    }
+    if (!put_photo(c, w->v, p)) {
+        not_sent(c);
+        return;
+    }
+    report_continue(c, w->sv, w->v, w->step, p);
 }
 
 void web_report_post(web_ctx *c, const char *code)
@@ -717,32 +762,27 @@ void web_report_post(web_ctx *c, const char *code)
         return;
     }
     v = fv;
-    web_photo photo = {0, 0};
-    if (!photo_step(c, sv, v, nfiles > 0 ? &files[0] : NULL, &photo))
-        return;
-    if (step != NULL && strcmp(step, "edit") == 0) {
-        report_form(c, 200, sv, v, NULL, NULL,
-                    emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE);
-        return;
-    }
-    /* I5: before anything is filed, a report that reads like an emergency
-     * gets the 911 notice and must be confirmed as not one. */
-    const char *confirmed = kv_get(v, "not_emergency");
-    if (emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE &&
-        (confirmed == NULL || strcmp(confirmed, "1") != 0)) {
-        report_form(c, 200, sv, v, NULL, NULL, true);
+    web_photo had = photo_carried(c, v);
+    const mp_file *file = nfiles > 0 && files[0].len > 0 ? &files[0] : NULL;
+    if (file == NULL) {
+        if (!put_photo(c, v, &had)) {
+            not_sent(c);
+            return;
+        }
+        report_continue(c, sv, v, step, &had);
         return;
     }
-    /* Check everything first: the review only shows a report that will be
-     * accepted, and "send" files exactly what was checked. */
-    service_request sr;
-    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &sr,
-                       &err) != ERR_OK) {
-        refuse(c, sv, v, err.msg);
+    /* A new photo: cleaned on a photo thread, which carries on from there. */
+    report_waiting *w = pool_calloc(http_pool(c->req), 1, sizeof *w);
+    if (w == NULL) {
+        not_sent(c);
         return;
     }
-    if (step != NULL && strcmp(step, "send") == 0)
-        file_request(c, sv, v, &sr, &photo);
-    else
-        review_page(c, sv, v);
+    *w = (report_waiting){.sv = sv, .v = v, .step = step, .had = had};
+    http_defer(c->req);
+    c->deferred = true;
+    if (web_photo_accept_async(c, file->data, file->len, photo_done, w) != ERR_OK) {
+        (void)put_photo(c, v, &had);
+        report_form(c, 503, sv, v, web_photo_busy_text(c), "photo", false);
+    }
 }
