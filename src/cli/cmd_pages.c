@@ -33,8 +33,10 @@ static bool day_arg(const char *s)
 
 int cmd_pages(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL}, {"--since", true, NULL},
-                      {"--help", false, NULL}, {NULL, false, NULL}};
+    cli_opt opts[] = {{"--data", true, NULL},
+                      {"--since", true, NULL},
+                      {"--help", false, NULL},
+                      {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
     if (cli_wants_help(argc, argv, 2))

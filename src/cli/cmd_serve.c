@@ -301,6 +301,15 @@ int cmd_serve(int argc, char **argv)
         code = cli_fail(&err);
         goto done;
     }
+    /* The city's time zone, for the website's times (config time_zone):
+     * set once here, before any thread starts, since setenv and tzset are
+     * not safe while other threads read the environment. Everything else
+     * works in UTC and never reads it (util/datetime.c). */
+    if (setenv("TZ", cfg.time_zone, 1) != 0) {
+        fprintf(stderr, "civic311: cannot set the time zone\n");
+        goto done;
+    }
+    tzset();
     store_options wopt = {.url = cfg.db_path, .sync = sync, .read_only = false};
     if (commitq_start(&wopt, 512, &sc.writer, &err) != ERR_OK) {
         code = cli_fail(&err);
@@ -326,6 +335,7 @@ int cmd_serve(int argc, char **argv)
     sc.web.policy_updated = WEB_POLICY_UPDATED;
     sc.web.map = cfg.has_map ? &cfg.map : NULL;
     sc.web.now = now_utc;
+    sc.web.local_time = strcmp(cfg.time_zone, "UTC") != 0;
     char catalog_po[4096]; /* the city's translations of its catalog, if any */
     snprintf(catalog_po, sizeof catalog_po, "%s/catalog-po", cfg.data_dir);
     sc.web.catalog_po_dir = catalog_po;

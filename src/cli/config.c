@@ -254,6 +254,26 @@ static const char *path_join(pool_t *p, const char *dir, const char *name)
 
 static err_code config_read(const char *dir, civic_config *c, err_t *err);
 
+/* A zone of the tz database: "UTC", or a name like "America/New_York"
+ * (letters, digits, '_', '-', '+', and '/' between parts, no "..") whose
+ * file tzdata installs. Checked here so that a typo stops the server at
+ * start instead of showing every time in UTC unannounced (glibc falls back
+ * to UTC for a zone it cannot find). */
+static bool time_zone_ok(const char *tz)
+{
+    if (tz == NULL || *tz == '\0' || strlen(tz) > 64 || *tz == '/' || strstr(tz, "..") != NULL)
+        return false;
+    for (const char *p = tz; *p != '\0'; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '+' || *p == '/'))
+            return false;
+    if (strcmp(tz, "UTC") == 0)
+        return true;
+    char path[128];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
+    return access(path, R_OK) == 0;
+}
+
 err_code config_load(const char *dir, civic_config *c, err_t *err)
 {
     err_code rc = config_read(dir, c, err);
@@ -265,7 +285,8 @@ err_code config_load(const char *dir, civic_config *c, err_t *err)
 static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
-                                       "batch_interval_seconds", "privacy", "map", NULL};
+                                       "batch_interval_seconds", "privacy", "map",
+                                       "time_zone", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -301,6 +322,14 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
         rc = err_set(err, ERR_INVALID,
                      "config: jurisdiction_id (text) is required; listen is text; "
                      "batch_interval_seconds is 1-86400");
+        goto done;
+    }
+    bool tz_bad = false;
+    c->time_zone = cfg_str(c->pool, root, "time_zone", "UTC", &tz_bad);
+    if (tz_bad || !time_zone_ok(c->time_zone)) {
+        rc = err_set(err, ERR_INVALID,
+                     "config: time_zone must name a zone of the tz database, such as "
+                     "\"America/New_York\" (Debian's tzdata, under /usr/share/zoneinfo)");
         goto done;
     }
     if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||

@@ -22,6 +22,8 @@ typedef struct {
     const char *db_path;     /* DIR/civic311.db */
     const char *jurisdiction_id;
     const char *listen;      /* default for serve --listen */
+    const char *time_zone;   /* the city's, for the website's times: "UTC" (default) or
+                                a tz database name ("America/New_York") */
     o311_discovery discovery;
     unsigned threads;
     unsigned connection_timeout;

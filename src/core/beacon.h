@@ -23,14 +23,14 @@
 /* The kinds of page counted; their names are what pages send. */
 typedef enum {
     BEACON_HOME = 0,
-    BEACON_REPORT,   /* a service's form, and the form again after a refusal */
-    BEACON_REVIEW,   /* "Check your report" */
-    BEACON_REQUEST,  /* a request's page */
+    BEACON_REPORT,  /* a service's form, and the form again after a refusal */
+    BEACON_REVIEW,  /* "Check your report" */
+    BEACON_REQUEST, /* a request's page */
     BEACON_LOOKUP,
     BEACON_PRIVACY,
-    BEACON_LEAVING,  /* the exit notice */
-    BEACON_ACCOUNT,  /* any page of a resident's account */
-    BEACON_ERROR,    /* a page saying something went wrong (404...) */
+    BEACON_LEAVING, /* the exit notice */
+    BEACON_ACCOUNT, /* any page of a resident's account */
+    BEACON_ERROR,   /* a page saying something went wrong (404...) */
     BEACON_PAGE_COUNT
 } beacon_page;
 

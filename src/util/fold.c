@@ -3,7 +3,6 @@
  */
 #include "util/fold.h"
 
-
 /* Decodes the code point at *p (p < end), strictly (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), and moves *p past it. A
  * byte that does not start a whole valid sequence gives NOT_UTF8 and moves

@@ -99,6 +99,10 @@ typedef struct {
     const char *policy_updated;          /* the privacy page's date, "2026-11-23" */
     const char *city_name;               /* "City of New York" */
     bool tls;                            /* served over TLS: Secure cookie, HSTS */
+    /* Times in the city's time zone (the process's TZ, set by serve from
+     * config time_zone) rather than UTC: the times pages show, and the
+     * date-time questions, which residents answer in local time. */
+    bool local_time;
     const web_map *map;                  /* the report form's map, or NULL for none */
     int64_t (*now)(void);
     /* Photos cleaned at once, each on a thread of its own (web_photo.c):

@@ -58,8 +58,7 @@ err_code web_beacon_flush(web_app *app, err_t *err)
     flush_job job = {.counts = counts};
     time_t now = (time_t)app->now();
     struct tm tm;
-    if (gmtime_r(&now, &tm) == NULL ||
-        strftime(job.day, sizeof job.day, "%Y-%m-%d", &tm) != 10) {
+    if (gmtime_r(&now, &tm) == NULL || strftime(job.day, sizeof job.day, "%Y-%m-%d", &tm) != 10) {
         beacon_give_back(&app->beacon, counts);
         return err_set(err, ERR_INTERNAL, "beacon: the date is out of range");
     }

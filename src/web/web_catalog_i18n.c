@@ -39,7 +39,10 @@ static char *read_po(const char *path, size_t *len, err_t *err)
     bool bad = ferror(f) != 0;
     fclose(f);
     if (data == NULL || bad || n > cap) {
-        err_set(err, data == NULL ? ERR_NOMEM : bad ? ERR_IO : ERR_TOO_LARGE,
+        err_set(err,
+                data == NULL ? ERR_NOMEM
+                : bad        ? ERR_IO
+                             : ERR_TOO_LARGE,
                 "cannot read %s (at most 4 MiB)", path);
         free(data);
         return NULL;

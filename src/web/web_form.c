@@ -20,7 +20,7 @@ void web_required_mark(web_ctx *c, buf_t *b, bool required)
 /* The label of a field: its text (catalog text marked as such), the
  * required mark inside it, so a screen reader reads both. */
 void web_field_label(web_ctx *c, buf_t *b, const char *id, const char *label, bool from_catalog,
-                        const char *suffix, bool required)
+                     const char *suffix, bool required)
 {
     html_fmt(b, "<div class=\"field\"><label for=\"%s\">", id);
     if (from_catalog)
@@ -45,7 +45,7 @@ void web_field_aria(web_ctx *c, buf_t *b, const char *name, const char *hint_id)
 }
 
 void web_field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool from_catalog,
-                       char *hint_id, size_t hint_id_size)
+                    char *hint_id, size_t hint_id_size)
 {
     hint_id[0] = '\0';
     if (hint == NULL)
@@ -61,12 +61,17 @@ void web_field_hint(web_ctx *c, buf_t *b, const char *id, const char *hint, bool
 
 /* One <input>: text, email, tel, decimal number or datetime-local. */
 void web_input_field(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
-                        const char *hint, bool from_catalog, const char *type, const char *extra,
-                        const kv_list *v, bool required, int maxlength)
+                     const char *hint, bool from_catalog, const char *type, const char *extra,
+                     const kv_list *v, bool required, int maxlength)
 {
     char hint_id[112];
-    web_field_label(c, b, id, label, from_catalog, strcmp(type, "datetime-local") == 0 ? " (UTC)" : "",
-                required);
+    /* A date-time is typed in the city's local time when it has a time
+     * zone (web_report.c converts it), else in UTC; the label says which. */
+    char zone[64] = "";
+    if (strcmp(type, "datetime-local") == 0)
+        snprintf(zone, sizeof zone, " (%s)",
+                 c->app->local_time ? web_t(c, I18N_("local time")) : "UTC");
+    web_field_label(c, b, id, label, from_catalog, zone, required);
     web_field_hint(c, b, id, hint, from_catalog, hint_id, sizeof hint_id);
     html_fmt(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" value=\"%s\"%R", id, name, type,
              v ? kv_get(v, name) : NULL, required ? " required" : "");
@@ -79,12 +84,11 @@ void web_input_field(web_ctx *c, buf_t *b, const char *id, const char *name, con
 }
 
 void web_text_input(web_ctx *c, buf_t *b, const char *id, const char *name, const char *label,
-                       const char *hint, const char *type, const char *autocomplete,
-                       const kv_list *v, bool required, int maxlength)
+                    const char *hint, const char *type, const char *autocomplete, const kv_list *v,
+                    bool required, int maxlength)
 {
     char extra[64] = "";
     if (autocomplete != NULL)
         snprintf(extra, sizeof extra, " autocomplete=\"%s\"", autocomplete);
     web_input_field(c, b, id, name, label, hint, false, type, extra, v, required, maxlength);
 }
-

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/datetime.h"
 #include "util/fold.h"
@@ -21,16 +22,24 @@ static const char *const MONTHS[12] = {
 void web_put_time(web_ctx *c, buf_t *b, int64_t t)
 {
     char iso[DT_BUFSZ];
-    dt_format(t, iso); /* 2026-11-23T14:05:00Z */
-    int month = atoi(iso + 5);
-    if (month < 1 || month > 12) {
+    dt_format(t, iso); /* 2026-11-23T14:05:00Z: the machine-readable value */
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char zone[16] = "UTC";
+    /* The city's local time (serve set TZ), with its abbreviation (EST,
+     * EDT), else UTC. */
+    bool local = c->app->local_time && localtime_r(&tt, &tm) != NULL &&
+                 strftime(zone, sizeof zone, "%Z", &tm) > 0;
+    if (!local && gmtime_r(&tt, &tm) == NULL) {
         html_fmt(b, "%s", iso);
         return;
     }
-    char day[3] = {iso[8], iso[9], '\0'}, year[5] = {iso[0], iso[1], iso[2], iso[3], '\0'},
-         hm[6] = {iso[11], iso[12], iso[13], iso[14], iso[15], '\0'};
-    html_fmt(b, "<time datetime=\"%s\">%s %s %s, %s UTC</time>", iso,
-             day[0] == '0' ? day + 1 : day, web_t(c, MONTHS[month - 1]), year, hm);
+    char day[4], year[8], hm[8];
+    snprintf(day, sizeof day, "%d", tm.tm_mday);
+    snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
+    snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
+    html_fmt(b, "<time datetime=\"%s\">%s %s %s, %s %s</time>", iso, day,
+             web_t(c, MONTHS[tm.tm_mon]), year, hm, local ? zone : "UTC");
 }
 
 const char *web_status_text(const web_ctx *c, int status)

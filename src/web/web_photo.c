@@ -32,7 +32,7 @@
 #include "util/log.h"
 #include "web/web_int.h"
 
-#define PHOTO_MAC_LEN 16   /* bytes: a forgery needs 2^128 guesses */
+#define PHOTO_MAC_LEN 16 /* bytes: a forgery needs 2^128 guesses */
 #define PHOTO_WAIT_SECONDS 20
 
 /* The mac of (session, blob, subject). */
@@ -171,8 +171,8 @@ static void photo_run(struct web_photo_job *job)
     size_t clean_len = 0;
     photo_type type;
     web_photo none = {0, 0};
-    err_code rc = photo_clean(job->data, job->len, NULL, &clean, &clean_len, &type, NULL, NULL,
-                              &err);
+    err_code rc =
+        photo_clean(job->data, job->len, NULL, &clean, &clean_len, &type, NULL, NULL, &err);
     if (rc != ERR_OK) {
         if (rc != ERR_INVALID && rc != ERR_TOO_LARGE)
             log_error("web: a photo could not be cleaned: %s", err.msg);
@@ -292,8 +292,7 @@ static err_code photo_read_apply(store_t *s, void *arg, err_t *err)
         snprintf(actor, sizeof actor, "account:%lld", (long long)c->account_id);
     gate_actor a = {.role = GATE_RESIDENT, .actor = actor, .subject_id = job->photo.subject};
     return gate_read_blob(s, c->app->keys, &a, GATE_PURPOSE_ADDRESS_REQUEST, job->photo.blob,
-                          c->app->now(), http_pool(c->req), &job->data, &job->len, &job->type,
-                          err);
+                          c->app->now(), http_pool(c->req), &job->data, &job->len, &job->type, err);
 }
 
 void web_photo_get(web_ctx *c, const char *token)

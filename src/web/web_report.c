@@ -21,6 +21,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/apikey.h"
 #include "core/emergency.h"
@@ -29,6 +30,7 @@
 #include "open311/o311_params.h"
 #include "privacy/vault.h"
 #include "store/commitq.h"
+#include "util/datetime.h"
 #include "util/log.h"
 #include "util/multipart.h"
 #include "web/web_int.h"
@@ -632,6 +634,69 @@ static web_photo photo_carried(web_ctx *c, kv_list *v)
     return had;
 }
 
+/* "YYYY-MM-DDTHH:MM[:SS]" without a zone (what a datetime-local input
+ * sends) as a local time of the process's zone, the city's: the instant,
+ * or -1 if s is not of that form. */
+static int64_t local_instant(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 16 && n != 19)
+        return -1;
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+            return -1;
+#define DIGITS2(p) (((p)[0] - '0') * 10 + ((p)[1] - '0'))
+    struct tm tm = {.tm_year = DIGITS2(s) * 100 + DIGITS2(s + 2) - 1900,
+                    .tm_mon = DIGITS2(s + 5) - 1,
+                    .tm_mday = DIGITS2(s + 8),
+                    .tm_hour = DIGITS2(s + 11),
+                    .tm_min = DIGITS2(s + 14),
+                    .tm_sec = n == 19 ? DIGITS2(s + 17) : 0,
+                    .tm_isdst = -1}; /* mktime finds whether summer time applies */
+#undef DIGITS2
+    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 59)
+        return -1;
+    time_t t = mktime(&tm);
+    return t == (time_t)-1 ? -1 : (int64_t)t;
+}
+
+/* The values as intake takes them. With a city time zone (config
+ * time_zone), a date-time question is answered in local time (the form
+ * says so): its answer goes to intake as the UTC instant it names. The
+ * page keeps what was typed. */
+static const kv_list *intake_values(web_ctx *c, const service *sv, const kv_list *v)
+{
+    if (!c->app->local_time)
+        return v;
+    kv_list *out = pool_calloc(http_pool(c->req), 1, sizeof *out);
+    if (out == NULL)
+        return NULL;
+    kv_init(out);
+    err_t err;
+    for (size_t i = 0; i < v->count; i++) {
+        const kv_pair *p = &v->items[i];
+        const char *value = p->value;
+        size_t len = p->value_len;
+        char utc[DT_BUFSZ];
+        for (size_t a = 0; a < sv->nattrs; a++) {
+            const attribute *at = &sv->attrs[a];
+            int64_t t;
+            if (at->datatype == ATTR_DATETIME && strcmp(p->key, attr_field(c, at)) == 0 &&
+                (t = local_instant(value)) >= 0) {
+                dt_format(t, utc);
+                value = utc;
+                len = strlen(utc);
+            }
+        }
+        if (kv_add(out, http_pool(c->req), p->key, strlen(p->key), value, len,
+                   &KV_DEFAULT_LIMITS, &err) != ERR_OK)
+            return NULL;
+    }
+    return out;
+}
+
 /* The POST once the photo is settled: "edit", the 911 check, intake, then
  * the review or the filing. v holds the photo's token if there is one. */
 static void report_continue(web_ctx *c, const service *sv, kv_list *v, const char *step,
@@ -654,7 +719,12 @@ static void report_continue(web_ctx *c, const service *sv, kv_list *v, const cha
     /* Check everything first: the review only shows a report that will be
      * accepted, and "send" files exactly what was checked. */
     service_request sr;
-    if (intake_request(c->app->cat, v, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &sr,
+    const kv_list *iv = intake_values(c, sv, v);
+    if (iv == NULL) {
+        not_sent(c);
+        return;
+    }
+    if (intake_request(c->app->cat, iv, SR_CHANNEL_WEB, c->app->now(), http_pool(c->req), &sr,
                        &err) != ERR_OK) {
         refuse(c, sv, v, err.msg);
         return;
