@@ -757,6 +757,7 @@ typedef struct {
     service_request sr; /* public fields */
     bool read;          /* the gatekeeper returned its fields */
     gate_view view;
+    store_blob *blobs; /* its files, without their bytes */
     size_t files;
 } my_request;
 
@@ -802,9 +803,8 @@ static err_code data_apply(store_t *s, void *arg, err_t *err)
             rc = ERR_OK;
             continue;
         }
-        store_blob *blobs = NULL;
         if (rc == ERR_OK)
-            rc = store_blob_list(s, r->id, pool, &blobs, &r->files, err);
+            rc = store_blob_list(s, r->id, pool, &r->blobs, &r->files, err);
         if (rc == ERR_OK)
             rc = gate_read_request(s, c->app->keys, &me, GATE_PURPOSE_ADDRESS_REQUEST, r->id,
                                    FIELD_CLASSES, job->now, pool, &r->view, err);
@@ -897,9 +897,29 @@ static void data_json(data_job *job, buf_t *b)
             if (val != NULL)
                 json_field(b, SR_PERSONAL_FIELDS[f].name, val, &first);
         }
-        buf_puts(b, "},\"photos\":");
-        buf_put_i64(b, (int64_t)r->files);
-        buf_putc(b, '}');
+        buf_puts(b, "},\"photos\":[");
+        bool first_photo = true;
+        for (size_t f = 0; f < r->files; f++) {
+            const store_blob *bl = &r->blobs[f];
+            if (bl->subject_id != c->account_subject)
+                continue;
+            web_photo p = {bl->id, bl->subject_id};
+            char token[WEB_PHOTO_TOKEN_MAX], url[16 + WEB_PHOTO_TOKEN_MAX];
+            web_photo_token(c, &p, token);
+            snprintf(url, sizeof url, "/photos/%s", token);
+            buf_puts(b, first_photo ? "{\"content_type\":" : ",{\"content_type\":");
+            first_photo = false;
+            buf_json_str(b, bl->content_type);
+            buf_puts(b, ",\"bytes\":");
+            buf_put_i64(b, bl->size);
+            buf_puts(b, ",\"added_at\":");
+            put_time_iso(b, bl->created_at);
+            /* The photo itself, for this browser session only (web_photo.c). */
+            buf_puts(b, ",\"url\":");
+            buf_json_str(b, url);
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "]}");
     }
     buf_puts(b, "]}\n");
 }
@@ -989,8 +1009,20 @@ static void data_page(data_job *job)
         for (size_t f = 0; r->read && f < SR_PERSONAL_FIELD_COUNT; f++)
             row_if(&b, field_label(c, SR_PERSONAL_FIELDS[f].name),
                    sr_reporter_get(&r->view.reporter, &SR_PERSONAL_FIELDS[f]));
-        if (r->files > 0)
-            html_fmt(&b, "<dt>%s</dt><dd>%L</dd>", web_t(c, I18N_("Photos")), (int64_t)r->files);
+        for (size_t f = 0; f < r->files; f++) {
+            const store_blob *bl = &r->blobs[f];
+            if (bl->subject_id != c->account_subject)
+                continue;
+            /* Shown to this session through the gatekeeper (web_photo.c),
+             * each view an audited read. */
+            web_photo p = {bl->id, bl->subject_id};
+            char token[WEB_PHOTO_TOKEN_MAX];
+            web_photo_token(c, &p, token);
+            html_fmt(&b,
+                     "<dt>%s</dt><dd><figure class=\"photo\"><img src=\"/photos/%u\" "
+                     "alt=\"%s\"></figure></dd>",
+                     web_t(c, I18N_("Photo")), token, web_t(c, I18N_("The photo you added")));
+        }
         html_fmt(&b, "</dl>");
     }
     if (shown == 0)

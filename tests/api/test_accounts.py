@@ -651,3 +651,45 @@ class AccountData(Accounts):
                                     "released_at IS NULL", (subject,))
             for (h,) in holds:
                 self.inst.cli("hold", "release", "--id", h, "--actor", "privacy_officer")
+
+
+class AccountPhotos(Accounts):
+    def test_my_photos_are_in_my_data_and_mine_only(self):
+        """a photo filed from an account: sealed under the account's subject, listed in my data
+        (page and JSON: type, size, date, an address for this session), served to it, cleaned;
+        a stranger gets 404, and so does another session with this one's address (it has its own)"""
+        from test_web_photo import SECRETS, fixtures, multipart, photo_token
+        b, email, password, aid = self.new_account()
+        (subject,), = self.inst.query("SELECT subject_id FROM account WHERE id = ?", (aid,))
+        _, form = self.open_form(b, "DOT-POTHOLE")
+        body, ctype = multipart(form.submit(self.fill("DOT-POTHOLE", contact())),
+                                [("photo", "p.jpg", "image/jpeg", fixtures()["exif.jpg"])])
+        r = b.request("POST", "/report/DOT-POTHOLE", body=body, ctype=ctype)
+        review = self.assertPage(r, 200)
+        token = photo_token(review.form("/report/DOT-POTHOLE"))
+        self.assertEqual(int(token.split("-")[1]), subject, "the photo is the account's")
+        rid = int(re.match(r"/requests/(\d+)",
+                           self.send(b, "DOT-POTHOLE", review).headers["Location"]).group(1))
+        data = self.data_json(b)
+        mine = [q for q in data["requests"] if q["service_request_id"] == str(rid)]
+        self.assertEqual(len(mine), 1)
+        (photo,) = mine[0]["photos"]
+        self.assertEqual(photo["content_type"], "image/jpeg")
+        self.assertGreater(photo["bytes"], 0)
+        self.assertRegex(photo["added_at"], r"^\d{4}-\d\d-\d\dT")
+        got = b.get(photo["url"])
+        self.assertEqual((got.status, got.ctype), (200, "image/jpeg"), got.describe())
+        for s in SECRETS:
+            self.assertNotIn(s, got.body)
+        page = b.get("/account/data")
+        self.assertIn('<img src="%s"' % photo["url"], page.text)
+        # Another browser, and the same account signed in elsewhere: no.
+        self.assertEqual(self.browser().get(photo["url"]).status, 404)
+        other = self.browser()
+        self.signin(other, email, password)
+        self.assertEqual(other.get(photo["url"]).status, 404)
+        # ... but its own page there gives it an address of its own.
+        (theirs,) = [q for q in self.data_json(other)["requests"]
+                     if q["service_request_id"] == str(rid)][0]["photos"]
+        self.assertNotEqual(theirs["url"], photo["url"])
+        self.assertEqual(other.get(theirs["url"]).status, 200)
