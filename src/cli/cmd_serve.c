@@ -191,9 +191,12 @@ static void *housekeeping_thread(void *arg)
             else if (published > 0)
                 log_info("batch: published %zu requests", published);
             next_batch = now + sc->cfg->batch_interval;
-            /* The page views counted since (web_beacon.c), in aggregate. */
+            /* The page views counted since (web_beacon.c), in aggregate;
+             * the website's old "Send" keys. */
             if (web_beacon_flush(&sc->web, &err) != ERR_OK)
                 log_error("page views: %s", err.msg);
+            if (web_sends_purge(&sc->web, &err) != ERR_OK)
+                log_error("send keys: %s", err.msg);
         }
         if (now >= next_checkpoint) {
             if (commitq_run(sc->writer, checkpoint_apply, sc, &err) != ERR_OK)

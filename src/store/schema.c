@@ -375,6 +375,20 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     " views BIGINT NOT NULL,"                                                                      \
     " PRIMARY KEY (day, page))" CLUSTERED ";"
 
+/*
+ * Version 5: the website's "send" keys. The review page carries a random
+ * key; the request it files is recorded under a hash of it, so pressing
+ * "Send" twice (a double click, a retry after a dropped connection) files
+ * one request and shows it both times. Kept a day (web.h,
+ * web_sends_purge).
+ */
+#define SCHEMA_V5(BYTES, CLUSTERED)                                                                \
+    "CREATE TABLE web_send ("                                                                      \
+    " key_hash " BYTES " PRIMARY KEY,"                                                             \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " created_at BIGINT NOT NULL)" CLUSTERED ";"                                                   \
+    "CREATE INDEX web_send_created ON web_send (created_at);"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -401,6 +415,12 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V4(SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V4(PG_CLUSTERED),
+     }},
+    {5,
+     "the website's send keys: one request however often \"Send\" is pressed",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V5(SQLITE_BYTES, SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V5(PG_BYTES, PG_CLUSTERED),
      }},
 };
 

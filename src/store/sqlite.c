@@ -83,6 +83,9 @@ typedef enum {
     ST_REQUEST_COUNT,
     ST_PAGE_VIEWS_ADD,
     ST_PAGE_VIEWS_LIST,
+    ST_SEND_FIND,
+    ST_SEND_INSERT,
+    ST_SEND_PURGE,
     ST_N
 } stmt_id;
 
@@ -185,6 +188,9 @@ static const char *const STMT_SQL[ST_N] = {
                           "ON CONFLICT (day, page) DO UPDATE SET views = views + excluded.views",
     [ST_PAGE_VIEWS_LIST] = "SELECT day, page, views FROM page_view WHERE day >= ?1 "
                            "ORDER BY day, page",
+    [ST_SEND_FIND] = "SELECT request_id FROM web_send WHERE key_hash = ?1",
+    [ST_SEND_INSERT] = "INSERT INTO web_send (key_hash, request_id, created_at) VALUES (?1, ?2, ?3)",
+    [ST_SEND_PURGE] = "DELETE FROM web_send WHERE created_at <= ?1",
 };
 
 /* The fixed statements run through the helpers of sqlite_int.h. */
@@ -1391,6 +1397,51 @@ static err_code sq_page_views_list(store_conn *c, const char *since_day, pool_t 
     return ec;
 }
 
+static err_code sq_send_find(store_conn *c, const unsigned char hash[STORE_DIGEST_LEN],
+                             int64_t *request_id, err_t *err)
+{
+    stmt s;
+    err_code ec = stmt_get(c, ST_SEND_FIND, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_blob(&s, hash, STORE_DIGEST_LEN);
+    int rc = stmt_step(&s);
+    if (rc == SQLITE_ROW)
+        *request_id = sqlite3_column_int64(s.st, 0);
+    else
+        ec = rc == SQLITE_DONE ? err_set(err, ERR_NOT_FOUND, "no such send")
+                               : db_fail(c, rc, "web_send", err);
+    stmt_end(&s);
+    return ec;
+}
+
+static err_code sq_send_insert(store_conn *c, const unsigned char hash[STORE_DIGEST_LEN],
+                               int64_t request_id, int64_t now, err_t *err)
+{
+    stmt s;
+    err_code ec = need_txn(c, "store_send_insert", err);
+    if (ec == ERR_OK)
+        ec = stmt_get(c, ST_SEND_INSERT, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_blob(&s, hash, STORE_DIGEST_LEN);
+    bind_i64(&s, request_id);
+    bind_i64(&s, now);
+    return stmt_exec(c, &s, "web_send", err);
+}
+
+static err_code sq_send_purge(store_conn *c, int64_t before, size_t *purged, err_t *err)
+{
+    stmt s;
+    err_code ec = need_txn(c, "store_send_purge", err);
+    if (ec == ERR_OK)
+        ec = stmt_get(c, ST_SEND_PURGE, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_i64(&s, before);
+    return stmt_exec_count(c, &s, "web_send", purged, err);
+}
+
 const store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -1446,6 +1497,9 @@ const store_backend store_sqlite_backend = {
     .blob_orphans = sqp_blob_orphans,
     .page_views_add = sq_page_views_add,
     .page_views_list = sq_page_views_list,
+    .send_find = sq_send_find,
+    .send_insert = sq_send_insert,
+    .send_purge = sq_send_purge,
     .hold_insert = sqp_hold_insert,
     .hold_release = sqp_hold_release,
     .hold_active = sqp_hold_active,

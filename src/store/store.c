@@ -1019,3 +1019,28 @@ err_code store_page_views_list(store_t *s, const char *since_day, pool_t *pool,
     *count = 0;
     return s->be->page_views_list(s->conn, since_day, pool, out, count, err);
 }
+
+err_code store_send_find(store_t *s, const unsigned char hash[STORE_DIGEST_LEN],
+                         int64_t *request_id, err_t *err)
+{
+    if (hash == NULL || request_id == NULL)
+        return err_set(err, ERR_INVALID, "store_send_find: a hash and an output");
+    return s->be->send_find(s->conn, hash, request_id, err);
+}
+
+err_code store_send_insert(store_t *s, const unsigned char hash[STORE_DIGEST_LEN],
+                           int64_t request_id, int64_t now, err_t *err)
+{
+    if (hash == NULL || request_id <= 0)
+        return err_set(err, ERR_INVALID, "store_send_insert: a hash and a request");
+    return s->be->send_insert(s->conn, hash, request_id, now, err);
+}
+
+err_code store_send_purge(store_t *s, int64_t before, size_t *purged, err_t *err)
+{
+    size_t n = 0;
+    err_code rc = s->be->send_purge(s->conn, before, &n, err);
+    if (purged != NULL)
+        *purged = rc == ERR_OK ? n : 0;
+    return rc;
+}

@@ -480,4 +480,17 @@ err_code store_page_views_add(store_t *s, const char *day, const char *page, int
 err_code store_page_views_list(store_t *s, const char *since_day, pool_t *pool,
                                store_page_views **out, size_t *count, err_t *err);
 
+/* ---- the website's send keys (schema version 5) ---- */
+
+/* The request filed under this key's hash; ERR_NOT_FOUND if none. */
+err_code store_send_find(store_t *s, const unsigned char hash[STORE_DIGEST_LEN],
+                         int64_t *request_id, err_t *err);
+/* Records that the send with this key's hash filed request_id (its row).
+ * ERR_CONFLICT if the hash is recorded already. */
+err_code store_send_insert(store_t *s, const unsigned char hash[STORE_DIGEST_LEN],
+                           int64_t request_id, int64_t now, err_t *err);
+/* Forgets the sends recorded at or before `before`; *purged (may be NULL)
+ * counts them. */
+err_code store_send_purge(store_t *s, int64_t before, size_t *purged, err_t *err);
+
 #endif

@@ -117,6 +117,12 @@ typedef struct {
     err_code (*page_views_list)(store_conn *c, const char *since_day, pool_t *pool,
                                 store_page_views **out, size_t *count, err_t *err);
 
+    err_code (*send_find)(store_conn *c, const unsigned char hash[STORE_DIGEST_LEN],
+                          int64_t *request_id, err_t *err);
+    err_code (*send_insert)(store_conn *c, const unsigned char hash[STORE_DIGEST_LEN],
+                            int64_t request_id, int64_t now, err_t *err);
+    err_code (*send_purge)(store_conn *c, int64_t before, size_t *purged, err_t *err);
+
     err_code (*hold_insert)(store_conn *c, store_hold *h, err_t *err);
     err_code (*hold_release)(store_conn *c, int64_t id, const char *released_by, int64_t now,
                              err_t *err);

@@ -163,4 +163,8 @@ err_code web_beacon_flush(web_app *app, err_t *err);
  * web_destroy calls it too. */
 void web_photos_drain(web_app *app);
 
+/* Forgets the "Send" keys of review pages (web_report.c) older than a
+ * day, as a writer job (blocks): the server's housekeeping calls it. */
+err_code web_sends_purge(web_app *app, err_t *err);
+
 #endif

@@ -17,6 +17,7 @@
 #define WEB_SESSION_COOKIE "c311"
 #define WEB_SID_LEN 43   /* 32 random bytes, base64url without padding */
 #define WEB_CSRF_LEN 64  /* hex of a 32-byte keyed hash of the session id */
+#define WEB_SEND_KEY_BYTES 16 /* the review page's "Send" key (web_report.c) */
 
 typedef struct {
     http_req_t *req;

@@ -19,6 +19,7 @@
  * (web_photo.c), and the pages after carry a token naming it, which "send"
  * ties to the new request in the same transaction.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -398,6 +399,12 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
     html_fmt(&b, "</dl><form method=\"post\" action=\"/report/%u\">", sv->code);
     web_csrf_field(c, &b);
     hidden_values(&b, v);
+    /* A fresh key for this page's "Send": pressed twice, it files once. */
+    unsigned char key[WEB_SEND_KEY_BYTES];
+    char key_hex[2 * WEB_SEND_KEY_BYTES + 1];
+    randombytes_buf(key, sizeof key);
+    sodium_bin2hex(key_hex, sizeof key_hex, key, sizeof key);
+    html_fmt(&b, "<input type=\"hidden\" name=\"send_key\" value=\"%s\">", key_hex);
     html_fmt(
         &b,
         "<p class=\"actions\"><button type=\"submit\" name=\"step\" value=\"send\">%s</button> "
@@ -417,7 +424,7 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
  * would only take from a keyed client. */
 static const char *const FORM_FIELDS[] = {
     "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency",
-    "lat", "long", "photo", "remove_photo"};
+    "lat", "long", "photo", "remove_photo", "send_key"};
 
 static bool form_field(const service *sv, const char *key)
 {
@@ -475,6 +482,9 @@ typedef struct {
     service_request sr;
     web_photo photo;    /* blob 0: none */
     bool photo_gone;
+    bool has_send_key;  /* the review page's key, hashed: */
+    unsigned char send_hash[STORE_DIGEST_LEN];
+    bool sent_before;   /* this key filed a request already: that one is the answer */
 } web_create_job;
 
 /* The request, its reporter's fields sealed under one subject (the
@@ -488,6 +498,20 @@ static err_code web_create_apply(store_t *s, void *arg, err_t *err)
     char actor[40] = "web";
     if (c->account_id != 0)
         snprintf(actor, sizeof actor, "account:%lld", (long long)c->account_id);
+    if (job->has_send_key) {
+        /* "Send" pressed again (a double click, a retry after a dropped
+         * connection, in the same batch or a later one): the request it
+         * filed is the answer, and nothing is filed twice. */
+        int64_t filed;
+        err_code found = store_send_find(s, job->send_hash, &filed, err);
+        if (found == ERR_OK) {
+            job->sent_before = true;
+            job->sr.id = job->sr.row_id = filed;
+            return ERR_OK;
+        }
+        if (found != ERR_NOT_FOUND)
+            return found;
+    }
     err_code rc = store_request_insert(s, &job->sr, err);
     if (rc == ERR_OK)
         rc = vault_collect_reporter(s, c->app->keys, &job->sr, actor, subject,
@@ -496,6 +520,8 @@ static err_code web_create_apply(store_t *s, void *arg, err_t *err)
         rc = store_blob_attach(s, job->photo.blob, job->photo.subject, job->sr.row_id, err);
         job->photo_gone = rc == ERR_NOT_FOUND;
     }
+    if (rc == ERR_OK && job->has_send_key)
+        rc = store_send_insert(s, job->send_hash, job->sr.row_id, job->sr.requested_at, err);
     return rc;
 }
 
@@ -560,7 +586,7 @@ static void web_create_done(void *arg, err_code rc, const err_t *err)
 /* Files sr, which intake has accepted (its strings live in the request's
  * pool), and answers once it is on disk. */
 static void file_request(web_ctx *c, const service *sv, const kv_list *v,
-                         const service_request *sr, const web_photo *photo)
+                         const service_request *sr, const web_photo *photo, const char *send_key)
 {
     err_t err;
     web_create_job *job = pool_calloc(http_pool(c->req), 1, sizeof *job);
@@ -574,6 +600,15 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v,
     job->type = sv->type;
     job->sr = *sr;
     job->photo = *photo;
+    unsigned char key[WEB_SEND_KEY_BYTES];
+    size_t key_len = 0;
+    const char *end = NULL;
+    if (send_key != NULL && strlen(send_key) == 2 * WEB_SEND_KEY_BYTES &&
+        sodium_hex2bin(key, sizeof key, send_key, strlen(send_key), NULL, &key_len, &end) == 0 &&
+        key_len == sizeof key && *end == '\0') {
+        crypto_generichash(job->send_hash, sizeof job->send_hash, key, sizeof key, NULL, 0);
+        job->has_send_key = true;
+    }
     if (c->account_id != 0) {
         /* Filed from an account: its requests are the ones whose account
          * record is sealed under its subject ("my requests"). */
@@ -614,23 +649,29 @@ static bool put_photo(web_ctx *c, kv_list *v, const web_photo *p)
            ERR_OK;
 }
 
+/* Takes every key's value out of v; returns the first (NULL if none). */
+static const char *take_value(kv_list *v, const char *key)
+{
+    const char *value = kv_get(v, key);
+    size_t kept = 0;
+    for (size_t i = 0; i < v->count; i++)
+        if (strcmp(v->items[i].key, key) != 0)
+            v->items[kept++] = v->items[i];
+    v->count = kept;
+    return value;
+}
+
 /* Takes "photo" and "remove_photo" out of v and returns the photo the page
  * carried (its token, if this session was given it), {0, 0} if none or if
  * "take this photo out" was ticked. */
 static web_photo photo_carried(web_ctx *c, kv_list *v)
 {
-    const char *token = kv_get(v, "photo");
-    const char *remove = kv_get(v, "remove_photo");
+    const char *token = take_value(v, "photo");
+    const char *remove = take_value(v, "remove_photo");
     web_photo had = {0, 0};
-    if (token != NULL && !web_photo_parse(c, token, &had))
+    if (token == NULL || (remove != NULL && strcmp(remove, "1") == 0) ||
+        !web_photo_parse(c, token, &had))
         had = (web_photo){0, 0};
-    if (remove != NULL && strcmp(remove, "1") == 0)
-        had = (web_photo){0, 0};
-    size_t kept = 0;
-    for (size_t i = 0; i < v->count; i++)
-        if (strcmp(v->items[i].key, "photo") != 0 && strcmp(v->items[i].key, "remove_photo") != 0)
-            v->items[kept++] = v->items[i];
-    v->count = kept;
     return had;
 }
 
@@ -700,7 +741,7 @@ static const kv_list *intake_values(web_ctx *c, const service *sv, const kv_list
 /* The POST once the photo is settled: "edit", the 911 check, intake, then
  * the review or the filing. v holds the photo's token if there is one. */
 static void report_continue(web_ctx *c, const service *sv, kv_list *v, const char *step,
-                            const web_photo *photo)
+                            const web_photo *photo, const char *send_key)
 {
     err_t err;
     if (step != NULL && strcmp(step, "edit") == 0) {
@@ -730,7 +771,7 @@ static void report_continue(web_ctx *c, const service *sv, kv_list *v, const cha
         return;
     }
     if (step != NULL && strcmp(step, "send") == 0)
-        file_request(c, sv, v, &sr, photo);
+        file_request(c, sv, v, &sr, photo, send_key);
     else
         review_page(c, sv, v);
 }
@@ -740,6 +781,7 @@ typedef struct {
     const service *sv;
     kv_list *v;
     const char *step;
+    const char *send_key;
     web_photo had; /* the photo the page carried, kept if the new one is refused */
 } report_waiting;
 
@@ -760,7 +802,7 @@ static void photo_done(web_ctx *c, err_code rc, const web_photo *p, const char *
         not_sent(c);
         return;
     }
-    report_continue(c, w->sv, w->v, w->step, p);
+    report_continue(c, w->sv, w->v, w->step, p, w->send_key);
 }
 
 void web_report_post(web_ctx *c, const char *code)
@@ -833,13 +875,14 @@ void web_report_post(web_ctx *c, const char *code)
     }
     v = fv;
     web_photo had = photo_carried(c, v);
+    const char *send_key = take_value(v, "send_key");
     const mp_file *file = nfiles > 0 && files[0].len > 0 ? &files[0] : NULL;
     if (file == NULL) {
         if (!put_photo(c, v, &had)) {
             not_sent(c);
             return;
         }
-        report_continue(c, sv, v, step, &had);
+        report_continue(c, sv, v, step, &had, send_key);
         return;
     }
     /* A new photo: cleaned on a photo thread, which carries on from there. */
@@ -848,11 +891,27 @@ void web_report_post(web_ctx *c, const char *code)
         not_sent(c);
         return;
     }
-    *w = (report_waiting){.sv = sv, .v = v, .step = step, .had = had};
+    *w = (report_waiting){.sv = sv, .v = v, .step = step, .send_key = send_key, .had = had};
     http_defer(c->req);
     c->deferred = true;
     if (web_photo_accept_async(c, file->data, file->len, photo_done, w) != ERR_OK) {
         (void)put_photo(c, v, &had);
         report_form(c, 503, sv, v, web_photo_busy_text(c), "photo", false);
     }
+}
+
+/* ---- forgetting send keys ---- */
+
+static err_code sends_purge_apply(store_t *s, void *arg, err_t *err)
+{
+    const int64_t *before = arg;
+    return store_send_purge(s, *before, NULL, err);
+}
+
+err_code web_sends_purge(web_app *app, err_t *err)
+{
+    /* A day: far longer than anyone keeps a review page open and presses
+     * "Send" again. */
+    int64_t before = app->now() - 86400;
+    return commitq_run(app->writer, sends_purge_apply, &before, err);
 }

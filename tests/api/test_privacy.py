@@ -27,6 +27,8 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           "GET /static", "GET /lang", "GET /report/{code}", "POST /report/{code}",
           "GET /requests", "GET /requests/{id}", "GET /privacy", "GET /leaving",
           "web bad query", "web method not allowed",
+          # photos and the page beacon (web_photo.c, web_beacon.c)
+          "GET /photos/{token}", "POST /beacon",
           # accounts (src/web/web_account.c)
           "GET /account", "GET /account/register", "POST /account/register",
           "GET /account/signin", "POST /account/signin", "POST /account/signout",

@@ -889,8 +889,10 @@ class WebFiling(WebTest):
         # The review carries every value in hidden fields, nothing else (the
         # service is the page's, so it is not one of them).
         form = review.form("/report/%s" % code)
-        self.assertEqual(sorted(form.hidden()), sorted(
+        # ... and the key of its "Send" (pressed twice, it files once).
+        self.assertEqual(sorted(kv for kv in form.hidden() if kv[0] != "send_key"), sorted(
             [kv for kv in sent if kv[0] not in ("step",)]))
+        self.assertRegex(form.value("send_key"), r"^[0-9a-f]{32}$")
         self.assertEqual([(f.name, f.value) for f in form.fields if f.type == "submit"],
                          [("step", "send"), ("step", "edit")])
 
@@ -1785,3 +1787,41 @@ class WebMap(WebTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WebSendOnce(WebTest):
+    """The review page's "Send" key: one request however often it is pressed."""
+
+    CODE = "DOT-POTHOLE"
+
+    def test_pressing_send_twice_files_once(self):
+        """the same send twice (a double click, a retry): one request, both answers name it;
+        another review: another request; a send without a key or with a bad one still files"""
+        b = self.browser()
+        _, review = self.to_review(b, self.CODE, self.fill(self.CODE, contact()))
+        send = review.form("/report/%s" % self.CODE).submit(press=("step", "send"))
+        before = self.inst.query("SELECT COUNT(*) FROM request")[0][0]
+        first = b.post("/report/%s" % self.CODE, send)
+        second = b.post("/report/%s" % self.CODE, send)
+        rid = self.filed_id(first)
+        self.assertEqual(self.filed_id(second), rid)
+        self.assertEqual(self.inst.query("SELECT COUNT(*) FROM request")[0][0], before + 1)
+        self.assertEqual(self.inst.query("SELECT COUNT(*) FROM web_send WHERE request_id = ?",
+                                         (int(rid),)), [(1,)])
+        # The key itself is not stored, only its hash.
+        key = dict(send)["send_key"]
+        for (h,) in self.inst.query("SELECT key_hash FROM web_send"):
+            self.assertNotIn(key.encode(), bytes(h))
+            self.assertNotIn(bytes.fromhex(key), bytes(h))
+        # Another review page: a new key, a new request.
+        _, review2 = self.to_review(b, self.CODE, self.fill(self.CODE, contact()))
+        third = b.post("/report/%s" % self.CODE,
+                       review2.form("/report/%s" % self.CODE).submit(press=("step", "send")))
+        self.assertNotEqual(self.filed_id(third), rid)
+        # A page from before keys (none), or a mangled one: filed, without the guard.
+        for key in (None, "xyz", "0" * 31, "G" * 32):
+            pairs = [(k, v) for k, v in send if k != "send_key"]
+            if key is not None:
+                pairs.append(("send_key", key))
+            r = b.post("/report/%s" % self.CODE, pairs)
+            self.assertNotEqual(self.filed_id(r), rid, key)

@@ -339,8 +339,8 @@ class WebPhotos(WebTest):
                                          "request_id = ?", (rid,)), [(0,)])
 
     def test_another_sessions_token_is_dropped_and_a_photo_is_sent_once(self):
-        """session B posting A's token: no photo; A pressing send twice: one request has it,
-        the second gets the form again (409) with what was typed, nothing filed"""
+        """session B posting A's token: no photo; A pressing send twice: one request, the second
+        press answered with it; another review's send: the form again (409), nothing filed"""
         page, token = self.review_with()
         review = page.form("/report/%s" % self.CODE)
         other = self.browser()
@@ -352,11 +352,20 @@ class WebPhotos(WebTest):
         first = self.b.post("/report/%s" % self.CODE, send)
         self.assertEqual(first.status, 303, first.describe())
         before = self.counts()
+        # The same "Send" again (its key): the request it filed, nothing new.
         second = self.b.post("/report/%s" % self.CODE, send)
-        page = self.assertPage(second, 409)
+        self.assertEqual((second.status, second.headers.get("Location")),
+                         (303, first.headers.get("Location")))
+        self.assertNothingStored(before, "a second press of the same send")
+        # A send of another review page (another key) with the photo already
+        # filed: the form again (409), what was typed kept, nothing filed.
+        again = [(k, "0123456789abcdef0123456789abcdef" if k == "send_key" else v)
+                 for k, v in send]
+        third = self.b.post("/report/%s" % self.CODE, again)
+        page = self.assertPage(third, 409)
         self.assertIn("The photo is no longer here", " ".join(page.alerts()))
         form = page.form("/report/%s" % self.CODE)
         self.assertEqual(form.value("description"), self.desc)
         self.assertIsNone(photo_token(form))
-        self.assertNothingStored(before, "a second send")
+        self.assertNothingStored(before, "a send of another review")
 

@@ -1070,7 +1070,39 @@ static void test_query_plans(void)
     storefx_close(&fx);
 }
 
+/* The website's "Send" keys: found once recorded, one per hash, purged by
+ * age. */
+static void test_send_keys(void)
+{
+    storefx fx;
+    err_t err;
+    REQUIRE(fx_open_with_catalog(&fx));
+    service_request sr = storefx_request("graffiti", 5000);
+    REQUIRE(storefx_insert(fx.s, &sr, &err) == ERR_OK);
+    unsigned char a[STORE_DIGEST_LEN], b[STORE_DIGEST_LEN];
+    memset(a, 0xA1, sizeof a);
+    memset(b, 0xB2, sizeof b);
+    int64_t got = 0;
+    CHECK_INT(store_send_find(fx.s, a, &got, &err), ERR_NOT_FOUND);
+    REQUIRE(store_begin(fx.s, &err) == ERR_OK);
+    CHECK_INT(store_send_insert(fx.s, a, sr.row_id, 1000, &err), ERR_OK);
+    CHECK_INT(store_send_insert(fx.s, a, sr.row_id, 1001, &err), ERR_CONFLICT);
+    CHECK_INT(store_send_insert(fx.s, b, sr.row_id, 2000, &err), ERR_OK);
+    CHECK_INT(store_send_insert(fx.s, b, 0, 2000, &err), ERR_INVALID);
+    REQUIRE(store_commit(fx.s, &err) == ERR_OK);
+    CHECK_INT(store_send_find(fx.s, a, &got, &err), ERR_OK);
+    CHECK_INT(got, sr.row_id);
+    size_t purged = 99;
+    REQUIRE(store_begin(fx.s, &err) == ERR_OK);
+    CHECK_INT(store_send_purge(fx.s, 1500, &purged, &err), ERR_OK);
+    REQUIRE(store_commit(fx.s, &err) == ERR_OK);
+    CHECK_INT(purged, 1);
+    CHECK_INT(store_send_find(fx.s, a, &got, &err), ERR_NOT_FOUND);
+    CHECK_INT(store_send_find(fx.s, b, &got, &err), ERR_OK);
+    storefx_close(&fx);
+}
+
 TEST_MAIN(TEST(test_urls), TEST(test_migrate_idempotent), TEST(test_transactions),
           TEST(test_catalog_roundtrip), TEST(test_apikeys), TEST(test_request_roundtrip),
           TEST(test_bad_inputs), TEST(test_tokens_and_batch), TEST(test_events_and_status),
-          TEST(test_search_random), TEST(test_query_plans))
+          TEST(test_search_random), TEST(test_query_plans), TEST(test_send_keys))
