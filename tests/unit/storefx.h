@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "privacy/audit.h"
 #include "privacy/keyring.h"
 #include "store/store.h"
 #include "util/pool.h"
@@ -159,6 +160,31 @@ static inline bool storefx_open_keyed(storefx *fx, const service *services, size
         return false;
     }
     return true;
+}
+
+/* The audit log's size as the store sees it (-1 on failure). */
+static inline int64_t storefx_audit_size(storefx *fx)
+{
+    err_t err;
+    pool_t *pool = pool_new();
+    int64_t size = -1;
+    const unsigned char *frontier;
+    size_t len;
+    if (pool == NULL || store_audit_head(fx->s, pool, &size, &frontier, &len, &err) != ERR_OK)
+        size = -1;
+    pool_free(pool);
+    return size;
+}
+
+/* The latest audit entry, decoded; its strings come from pool. */
+static inline bool storefx_audit_last_entry(storefx *fx, pool_t *pool, audit_entry *e)
+{
+    err_t err;
+    int64_t size = storefx_audit_size(fx), seq;
+    store_audit_row *rows;
+    size_t n = 0;
+    return size > 0 && store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK &&
+           n == 1 && audit_entry_decode(rows[0].body, rows[0].body_len, pool, e, &seq, &err) == ERR_OK;
 }
 
 /* ---- requests, one transaction each ---- */

@@ -84,32 +84,6 @@ static int64_t file_as(storefx *fx, int64_t subject, const char *email, int64_t 
     return sr.id;
 }
 
-/* The latest audit entry, decoded, strings from pool. */
-static bool last_entry(storefx *fx, pool_t *pool, audit_entry *e)
-{
-    err_t err;
-    int64_t size = -1, seq;
-    const unsigned char *frontier;
-    size_t len, n = 0;
-    store_audit_row *rows;
-    return store_audit_head(fx->s, pool, &size, &frontier, &len, &err) == ERR_OK && size > 0 &&
-           store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK && n == 1 &&
-           audit_entry_decode(rows[0].body, rows[0].body_len, pool, e, &seq, &err) == ERR_OK;
-}
-
-static int64_t audit_size(storefx *fx)
-{
-    err_t err;
-    pool_t *pool = pool_new();
-    int64_t size = -1;
-    const unsigned char *frontier;
-    size_t len;
-    if (pool == NULL || store_audit_head(fx->s, pool, &size, &frontier, &len, &err) != ERR_OK)
-        size = -1;
-    pool_free(pool);
-    return size;
-}
-
 static int64_t count_rows(storefx *fx, const char *sql)
 {
     sqlite3 *db = raw_open(fx->path);
@@ -262,7 +236,7 @@ static void test_create_find_and_read(void)
     /* The collect entry names the fields, never a value. */
     pool_t *pool = pool_new();
     audit_entry e;
-    REQUIRE(last_entry(&fx, pool, &e));
+    REQUIRE(storefx_audit_last_entry(&fx, pool, &e));
     CHECK_INT(e.action, AUDIT_COLLECT);
     char actor[ACCOUNT_ACTOR_MAX];
     CHECK_STR(e.actor, account_actor(id, actor));
@@ -281,11 +255,11 @@ static void test_create_find_and_read(void)
     CHECK_INT(account_find(fx.s, fx.k, "not an email", pool, &a, &err), ERR_NOT_FOUND);
 
     /* One email, one account: in another case too, and nothing written. */
-    int64_t before = audit_size(&fx);
+    int64_t before = storefx_audit_size(&fx);
     CHECK_INT(create(&fx, "WILHELMINA.quarrington@example.org", NULL, T0, NULL, NULL, &err),
               ERR_CONFLICT);
     CHECK(strstr(err.msg, "ilhelmina") == NULL);
-    CHECK_INT(audit_size(&fx), before);
+    CHECK_INT(storefx_audit_size(&fx), before);
     CHECK_INT(count_subjects(&fx), 1);
     /* Bad input is refused before anything is written. */
     CHECK_INT(create(&fx, "nobody", NULL, T0, NULL, NULL, &err), ERR_INVALID);
@@ -306,7 +280,7 @@ static void test_create_find_and_read(void)
     CHECK_INT(read_account(&fx, &owner, GATE_PURPOSE_ADDRESS_REQUEST, id, pool, &v, &err), ERR_OK);
     CHECK_STR(v.email, email);
     CHECK_STR(v.display_name, "Wilhelmina Q");
-    REQUIRE(last_entry(&fx, pool, &e));
+    REQUIRE(storefx_audit_last_entry(&fx, pool, &e));
     CHECK_INT(e.action, AUDIT_READ);
     CHECK_STR(e.actor, me);
     CHECK_STR(e.role, "resident");
@@ -315,12 +289,12 @@ static void test_create_find_and_read(void)
 
     /* Another resident, an agent, a purpose that is not the policy's: refused and recorded. */
     gate_actor stranger = resident(subject + 100, "account:999");
-    before = audit_size(&fx);
+    before = storefx_audit_size(&fx);
     CHECK_INT(read_account(&fx, &stranger, GATE_PURPOSE_ADDRESS_REQUEST, id, pool, &v, &err),
               ERR_FORBIDDEN);
     CHECK(v.email == NULL);
-    CHECK_INT(audit_size(&fx), before + 1);
-    REQUIRE(last_entry(&fx, pool, &e));
+    CHECK_INT(storefx_audit_size(&fx), before + 1);
+    REQUIRE(storefx_audit_last_entry(&fx, pool, &e));
     CHECK_INT(e.action, AUDIT_REFUSE);
     gate_actor agent = {.role = GATE_AGENT, .actor = "staff:3"};
     CHECK_INT(read_account(&fx, &agent, GATE_PURPOSE_ADDRESS_REQUEST, id, pool, &v, &err),
@@ -588,7 +562,7 @@ static void test_my_requests_and_removing_details(void)
     /* Only my own request: someone else's, an anonymous one and one that
      * does not exist all look the same, and nothing is erased. */
     retention_report rep = {0};
-    int64_t before = audit_size(&fx);
+    int64_t before = storefx_audit_size(&fx);
     int64_t notmine[] = {r_anon, r_other, r2 + 1000};
     for (size_t i = 0; i < 3; i++) {
         REQUIRE(store_begin(fx.s, &err) == ERR_OK);
@@ -597,7 +571,7 @@ static void test_my_requests_and_removing_details(void)
                                  &err),
                   ERR_NOT_FOUND);
     }
-    CHECK_INT(audit_size(&fx), before);
+    CHECK_INT(storefx_audit_size(&fx), before);
     CHECK_INT(rep.values, 0);
 
     /* Mine: erased with a receipt naming me, the request stays. */
@@ -606,7 +580,7 @@ static void test_my_requests_and_removing_details(void)
               ERR_OK);
     CHECK_INT(rep.requests, 1);
     audit_entry e;
-    REQUIRE(last_entry(&fx, fx.pool, &e));
+    REQUIRE(storefx_audit_last_entry(&fx, fx.pool, &e));
     CHECK_INT(e.action, AUDIT_ERASE);
     CHECK_STR(e.actor, me);
     CHECK_INT(e.request_id, r1);
@@ -703,9 +677,9 @@ static void test_delete(void)
                                                 T0 + 4, &hold, &err),
                            &err) == ERR_OK);
     account_deletion d;
-    int64_t before = audit_size(&fx);
+    int64_t before = storefx_audit_size(&fx);
     CHECK_INT(txn_delete(&fx, id, T0 + 5, &d, &err), ERR_CONFLICT);
-    CHECK_INT(audit_size(&fx), before);
+    CHECK_INT(storefx_audit_size(&fx), before);
     store_web_session ws;
     bool touch;
     CHECK_INT(find_session(&fx, "sid-of-gone", T0 + 6, &ws, &touch), ERR_OK);
@@ -724,7 +698,7 @@ static void test_delete(void)
     CHECK_INT(d.held, 1);
     CHECK(!d.shredded); /* the held request is sealed under the key */
     audit_entry e;
-    REQUIRE(last_entry(&fx, fx.pool, &e));
+    REQUIRE(storefx_audit_last_entry(&fx, fx.pool, &e));
     CHECK_INT(e.action, AUDIT_ERASE);
     CHECK_STR(e.actor, "account:1");
     CHECK_STR(e.fields, "account");
@@ -767,7 +741,7 @@ static void test_delete(void)
     REQUIRE(store_subject_get(fx.s, subject2, fx.pool, &sub, &err) == ERR_OK);
     CHECK(sub.wrapped_key == NULL);
     CHECK_INT(sub.erased_at, T0 + 30);
-    REQUIRE(last_entry(&fx, fx.pool, &e));
+    REQUIRE(storefx_audit_last_entry(&fx, fx.pool, &e));
     CHECK(strstr(e.reason, "data key shredded") != NULL);
     storefx_close(&fx);
 }

@@ -77,36 +77,12 @@ static int64_t file_request(storefx *fx, const char *code, const char *routed_to
     return sr.id;
 }
 
-static int64_t audit_size(storefx *fx)
-{
-    err_t err;
-    pool_t *pool = pool_new();
-    int64_t size = -1;
-    const unsigned char *frontier;
-    size_t len;
-    if (pool == NULL || store_audit_head(fx->s, pool, &size, &frontier, &len, &err) != ERR_OK)
-        size = -1;
-    pool_free(pool);
-    return size;
-}
-
-/* The latest audit entry, decoded; its strings come from pool. */
-static bool audit_last_entry(storefx *fx, pool_t *pool, audit_entry *e)
-{
-    err_t err;
-    int64_t size = audit_size(fx), seq;
-    store_audit_row *rows;
-    size_t n = 0;
-    return size > 0 && store_audit_entries(fx->s, size - 1, 1, pool, &rows, &n, &err) == ERR_OK &&
-           n == 1 && audit_entry_decode(rows[0].body, rows[0].body_len, pool, e, &seq, &err) == ERR_OK;
-}
-
 /* The latest audit entry's action and actor. */
 static bool audit_last(storefx *fx, audit_action *action, char *actor, size_t cap)
 {
     pool_t *pool = pool_new();
     audit_entry e;
-    bool ok = pool != NULL && audit_last_entry(fx, pool, &e);
+    bool ok = pool != NULL && storefx_audit_last_entry(fx, pool, &e);
     if (ok) {
         *action = e.action;
         snprintf(actor, cap, "%s", e.actor);
@@ -120,7 +96,7 @@ static bool audit_last_fields(storefx *fx, const char *fields, int64_t count)
 {
     pool_t *pool = pool_new();
     audit_entry e;
-    bool ok = pool != NULL && audit_last_entry(fx, pool, &e) && e.fields != NULL &&
+    bool ok = pool != NULL && storefx_audit_last_entry(fx, pool, &e) && e.fields != NULL &&
               strcmp(e.fields, fields) == 0 && e.count == count;
     pool_free(pool);
     return ok;
@@ -263,13 +239,13 @@ static void test_reads_follow_policy(void)
                         a.agencies = rel == GATE_REL_ROUTED ? dot : dsny;
                         a.nagencies = 1;
                     }
-                    int64_t before = audit_size(&fx);
+                    int64_t before = storefx_audit_size(&fx);
                     gate_view v;
                     err_t err;
                     err_code rc = read1(&fx, &a, p, id, DC_BIT(dc), T0, pool, &v, &err);
                     bool allowed = gate_allows(r, p, dc, rel);
                     CHECK_INT(rc, allowed ? ERR_OK : ERR_FORBIDDEN);
-                    CHECK_INT(audit_size(&fx), before + 1);
+                    CHECK_INT(storefx_audit_size(&fx), before + 1);
                     audit_action act;
                     char actor[32];
                     CHECK(audit_last(&fx, &act, actor, sizeof actor));
@@ -294,11 +270,11 @@ static void test_reads_follow_policy(void)
     gate_actor officer = {.role = GATE_PRIVACY_OFFICER, .actor = "staff:9"};
     gate_view v;
     err_t err;
-    int64_t before = audit_size(&fx);
+    int64_t before = storefx_audit_size(&fx);
     CHECK_INT(read1(&fx, &officer, GATE_PURPOSE_REQUIRED_BY_LAW, 999, DC_BIT(DC_CONTACT), T0, pool,
                     &v, &err),
               ERR_NOT_FOUND);
-    CHECK_INT(audit_size(&fx), before);
+    CHECK_INT(storefx_audit_size(&fx), before);
     pool_free(pool);
     storefx_close(&fx);
 }
@@ -433,11 +409,11 @@ static void test_blind_lookup(void)
     const char *dot[] = {"DOT"};
     gate_actor staff = {
         .role = GATE_AGENCY_STAFF, .actor = "staff:4", .agencies = dot, .nagencies = 1};
-    int64_t before = audit_size(&fx);
+    int64_t before = storefx_audit_size(&fx);
     CHECK_INT(find1(&fx, &staff, GATE_PURPOSE_ADDRESS_REQUEST, "email", "dan@example.org", pool,
                     &ids, &n, &err),
               ERR_FORBIDDEN);
-    CHECK_INT(audit_size(&fx), before + 1);
+    CHECK_INT(storefx_audit_size(&fx), before + 1);
     CHECK(audit_last(&fx, &act, actor, sizeof actor) && act == AUDIT_REFUSE);
     /* a value that is not an email: refused without repeating it */
     CHECK_INT(find1(&fx, &agent, GATE_PURPOSE_ADDRESS_REQUEST, "email", "not-an-email-77", pool,
@@ -672,7 +648,7 @@ static void test_unsent_photo_erased_after_a_day(void)
     CHECK(audit_last(&fx, &act, actor, sizeof actor) && act == AUDIT_ERASE);
     pool_t *pool = pool_new();
     audit_entry e;
-    REQUIRE(pool != NULL && audit_last_entry(&fx, pool, &e));
+    REQUIRE(pool != NULL && storefx_audit_last_entry(&fx, pool, &e));
     CHECK_STR(e.reason, "retention:media; report never sent; data key shredded");
     CHECK_INT(e.subject_id, sub_unsent);
     pool_free(pool);
