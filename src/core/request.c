@@ -54,7 +54,8 @@ static const char *const STATUS_NAMES[] = {"open", "acknowledged", "in_progress"
 static const char *const RESOLUTION_NAMES[] = {"",          "fixed",          "duplicate",
                                                "not_responsible", "could_not_find", "not_fixed"};
 static const char *const CHANNEL_NAMES[] = {"api", "web", "phone", "mobile"};
-static const char *const EVENT_NAMES[] = {"created", "status", "note"};
+static const char *const EVENT_NAMES[] = {"created", "status", "note", "transfer", "merge"};
+_Static_assert(COUNT(EVENT_NAMES) == (size_t)SR_EV_MERGE + 1, "an event kind without a name");
 static const char *const DATA_CLASS_NAMES[] = {"contact", "device", "account", "media",
                                                "recording"};
 _Static_assert(COUNT(DATA_CLASS_NAMES) == DC_COUNT, "a data class without a name");

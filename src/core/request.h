@@ -127,6 +127,7 @@ typedef struct {
     sr_answer *answers;
     size_t nanswers;
     sr_reporter reporter; /* personal: only on the write path */
+    int64_t merged_into;  /* W5: closed as a duplicate of this request; 0 = none */
 } service_request;
 
 /* A change in a request's life, kept forever (the request's history). */
@@ -134,6 +135,8 @@ typedef enum {
     SR_EV_CREATED = 0,
     SR_EV_STATUS,   /* status and/or resolution changed */
     SR_EV_NOTE,     /* a note without a status change */
+    SR_EV_TRANSFER, /* routed to another agency (W2: a misrouted request) */
+    SR_EV_MERGE,    /* closed as a duplicate of another request (W5) */
 } sr_event_kind;
 
 typedef struct {
@@ -145,7 +148,13 @@ typedef struct {
     sr_resolution resolution;
     const char *note;   /* NULL if none */
     bool public_note;   /* shown on Open311 and to the reporter */
-    const char *actor;  /* pseudonymous: "api:3", "staff:12", "system" */
+    const char *actor;  /* pseudonymous: "api:3", "staff:12", "system"; internal:
+                         * never on Open311 or shown to residents */
+    /* SR_EV_TRANSFER: the agency codes before and after (from_agency NULL
+     * when the request had none); NULL for other kinds. */
+    const char *from_agency;
+    const char *to_agency;
+    int64_t merged_into; /* SR_EV_MERGE: the request it now follows; else 0 */
 } sr_event;
 
 const char *sr_status_name(sr_status s);       /* "open", "in_progress", ... */

@@ -389,6 +389,40 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     " created_at BIGINT NOT NULL)" CLUSTERED ";"                                                   \
     "CREATE INDEX web_send_created ON web_send (created_at);"
 
+/*
+ * Version 6: the request's life as staff work it (W3, W4, W5).
+ *
+ * request_event records what a transfer and a merge did: from_agency and
+ * to_agency (agency codes, not personal), merged_into (the request a
+ * duplicate now follows). request.merged_into is the same fact on the
+ * request, set by a merge and cleared by a reopen; its index finds the
+ * duplicates of a request.
+ *
+ * The agency queue (store_queue_search) reads one agency's requests in
+ * one of three orders. Queues are mostly about requests not closed, which
+ * are few among a city's years of closed ones: a walk of (agency_code,
+ * requested_at) oldest first would step over every closed request filed
+ * before the oldest open one. So the three orders have partial indexes
+ * over requests not closed only (small, and a close takes the row out of
+ * them); the queries spell the predicate "status <> 'closed'" literally,
+ * as both SQLite and PostgreSQL need to use a partial index. A queue that
+ * includes closed requests reads request_agency (version 1) by age, or
+ * request_agency_updated by last change.
+ */
+#define SCHEMA_V6                                                                                  \
+    "ALTER TABLE request ADD COLUMN merged_into BIGINT REFERENCES request (id);"                   \
+    "ALTER TABLE request_event ADD COLUMN from_agency TEXT;"                                       \
+    "ALTER TABLE request_event ADD COLUMN to_agency TEXT;"                                         \
+    "ALTER TABLE request_event ADD COLUMN merged_into BIGINT;"                                     \
+    "CREATE INDEX request_merged ON request (merged_into) WHERE merged_into IS NOT NULL;"          \
+    "CREATE INDEX request_open_age ON request (agency_code, requested_at)"                         \
+    " WHERE status <> 'closed';"                                                                   \
+    "CREATE INDEX request_open_due ON request (agency_code, expected_at)"                          \
+    " WHERE status <> 'closed';"                                                                   \
+    "CREATE INDEX request_open_updated ON request (agency_code, updated_at)"                       \
+    " WHERE status <> 'closed';"                                                                   \
+    "CREATE INDEX request_agency_updated ON request (agency_code, updated_at);"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -421,6 +455,13 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V5(SQLITE_BYTES, SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V5(PG_BYTES, PG_CLUSTERED),
+     }},
+    {6,
+     "the lifecycle: transfers and merges in the history, merged requests, the agency queue's "
+     "indexes",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V6,
+         [SCHEMA_POSTGRES] = SCHEMA_V6,
      }},
 };
 

@@ -93,11 +93,12 @@ typedef enum {
 #define REQUEST_COLS                                                                               \
     "id, token, service_code, status, resolution, status_notes, agency_code, "                     \
     "service_notice, requested_at, updated_at, expected_at, closed_at, has_location, lat, "        \
-    "lon, address, address_id, zipcode, description, media_url, channel, api_key_id"
+    "lon, address, address_id, zipcode, description, media_url, channel, api_key_id, merged_into"
 
 /* The columns of an event, in read_event's order. */
 #define EVENT_COLS                                                                                 \
-    "e.id, e.request_id, e.at, e.kind, e.status, e.resolution, e.note, e.public, e.actor"
+    "e.id, e.request_id, e.at, e.kind, e.status, e.resolution, e.note, e.public, e.actor, "       \
+    "e.from_agency, e.to_agency, e.merged_into"
 
 static const char *const STMT_SQL[ST_N] = {
     /* BEGIN IMMEDIATE takes the write lock up front: a deferred transaction
@@ -155,7 +156,8 @@ static const char *const STMT_SQL[ST_N] = {
     [ST_ANSWER_INSERT] = "INSERT INTO request_answer (request_id, position, code, value) "
                          "VALUES (?1, ?2, ?3, ?4)",
     [ST_EVENT_INSERT] = "INSERT INTO request_event (request_id, at, kind, status, resolution, "
-                        "note, public, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        "note, public, actor, from_agency, to_agency, merged_into) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 
     [ST_REQUEST_GET] = "SELECT " REQUEST_COLS " FROM request WHERE id = ?1 AND pending = 0",
     [ST_REQUEST_VISIBLE] = "SELECT 1 FROM request WHERE id = ?1 AND pending = 0",
@@ -166,10 +168,12 @@ static const char *const STMT_SQL[ST_N] = {
                          "WHERE id IN (SELECT id FROM request WHERE pending = 1 "
                          "ORDER BY id LIMIT ?2)",
     /* ?5 is the name of the closed status: closed_at is set when a request
-     * becomes closed, kept while it stays closed, cleared when it is not. */
+     * becomes closed, kept while it stays closed, cleared when it is not;
+     * so is merged_into (a reopened duplicate is nobody's duplicate). */
     [ST_STATUS_UPDATE] = "UPDATE request SET status = ?2, resolution = ?3, "
                          "updated_at = MAX(updated_at, ?4), "
                          "closed_at = CASE WHEN ?2 = ?5 THEN COALESCE(closed_at, ?4) END, "
+                         "merged_into = CASE WHEN ?2 = ?5 THEN merged_into END, "
                          "status_notes = COALESCE(?6, status_notes) "
                          "WHERE id = ?1 AND pending = 0",
     [ST_NOTE_UPDATE] = "UPDATE request SET updated_at = MAX(updated_at, ?2), "
@@ -324,6 +328,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->privacy_stmt[i]);
     for (int i = 0; i < SQ_ACCOUNT_STMT_SLOTS; i++)
         sqlite3_finalize(c->account_stmt[i]);
+    for (int i = 0; i < SQ_LIFECYCLE_STMT_SLOTS; i++)
+        sqlite3_finalize(c->lifecycle_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -847,6 +853,9 @@ static err_code sq_event_row_put(store_conn *c, sr_event *ev, err_t *err)
     bind_str(&s, ev->note);
     bind_bool(&s, ev->public_note);
     bind_str(&s, ev->actor);
+    bind_str(&s, ev->from_agency);
+    bind_str(&s, ev->to_agency);
+    bind_opt_id(&s, ev->merged_into);
     return stmt_insert(c, &s, "request_event", &ev->id, err);
 }
 
@@ -907,10 +916,11 @@ static void read_request(row *r, void *item)
     if (!sr_channel_parse(rd_name(r), &out->channel))
         r->unknown = true;
     out->api_key_id = rd_i64(r);
+    out->merged_into = rd_opt_id(r);
 }
 
-static err_code sq_request_get(store_conn *c, int64_t id, pool_t *pool, service_request *out,
-                               err_t *err)
+err_code sq_request_read(store_conn *c, int64_t id, pool_t *pool, service_request *out,
+                         err_t *err)
 {
     stmt s;
     err_code ec = stmt_get(c, ST_REQUEST_GET, &s, err);
@@ -1143,8 +1153,9 @@ err_code store_sqlite_search_sql(const sr_query *q, char **sql, err_t *err)
 }
 
 /* The cached statement for this SQL text, prepared on a miss in place of
- * the least recently used one. */
-static err_code search_stmt(store_conn *c, const char *sql, sqlite3_stmt **out, err_t *err)
+ * the least recently used one. The agency queue's statements share it
+ * (sqlite_lifecycle.c). */
+err_code sq_search_stmt(store_conn *c, const char *sql, sqlite3_stmt **out, err_t *err)
 {
     search_slot *victim = &c->search[0];
     c->clock++;
@@ -1199,7 +1210,7 @@ static err_code sq_request_search(store_conn *c, const sr_query *q, pool_t *pool
         ec = err_set(err, ERR_NOMEM, "out of memory");
         goto done;
     }
-    ec = search_stmt(c, b.sql.data, &s.st, err);
+    ec = sq_search_stmt(c, b.sql.data, &s.st, err);
     if (ec != ERR_OK)
         goto done;
     search_bind_all(&s, &b);
@@ -1285,8 +1296,22 @@ static err_code sq_note_apply(store_conn *c, sr_event *ev, err_t *err)
 static err_code sq_event_append(store_conn *c, sr_event *ev, err_t *err)
 {
     err_code ec = need_txn(c, "store_event_append", err);
-    if (ec == ERR_OK)
-        ec = ev->kind == SR_EV_STATUS ? sq_status_apply(c, ev, err) : sq_note_apply(c, ev, err);
+    if (ec != ERR_OK)
+        return ec;
+    switch (ev->kind) {
+    case SR_EV_STATUS:
+        ec = sq_status_apply(c, ev, err);
+        break;
+    case SR_EV_TRANSFER: /* sqlite_lifecycle.c */
+        ec = sqlc_transfer_apply(c, ev, err);
+        break;
+    case SR_EV_MERGE:
+        ec = sqlc_merge_apply(c, ev, err);
+        break;
+    default:
+        ec = sq_note_apply(c, ev, err);
+        break;
+    }
     if (ec == ERR_OK)
         ec = sq_event_row_put(c, ev, err);
     return ec;
@@ -1306,6 +1331,9 @@ static void read_event(row *r, void *item)
     ev->note = rd_str(r);
     ev->public_note = rd_bool(r);
     ev->actor = rd_str(r);
+    ev->from_agency = rd_str(r);
+    ev->to_agency = rd_str(r);
+    ev->merged_into = rd_opt_id(r);
 }
 
 /* Reads every row of a running statement as an event, and ends it. */
@@ -1459,7 +1487,7 @@ const store_backend store_sqlite_backend = {
     .apikey_insert = sq_apikey_insert,
     .apikey_find = sq_apikey_find,
     .request_insert = sq_request_insert,
-    .request_get = sq_request_get,
+    .request_get = sq_request_read,
     .request_answers = sq_request_answers,
     .request_search = sq_request_search,
     .token_find = sq_token_find,
@@ -1527,4 +1555,9 @@ const store_backend store_sqlite_backend = {
     .session_list = sqa_session_list,
     .session_purge = sqa_session_purge,
     .subject_requests = sqa_subject_requests,
+
+    /* ---- the lifecycle and the agency queue (issue 5): sqlite_lifecycle.c ---- */
+    .request_lock = sqlc_request_lock,
+    .queue_fetch = sqlc_queue_fetch,
+    .queue_count = sqlc_queue_count,
 };

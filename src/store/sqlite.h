@@ -7,7 +7,10 @@
 #ifndef CIVIC_STORE_SQLITE_H
 #define CIVIC_STORE_SQLITE_H
 
+#include <stdbool.h>
+
 #include "core/query.h"
+#include "store/store_backend.h"
 #include "util/err.h"
 
 /* The name of the SQL function the searches use for radius filters:
@@ -30,5 +33,12 @@ typedef enum {
 
 /* The SQL text the backend prepares for one of them (static). */
 const char *store_sqlite_lookup_sql(store_sqlite_lookup which);
+
+/* The SQL text the agency queue prepares for one agency and one part of q
+ * (sqlite_lifecycle.c): a page, or with count_only the COUNT(*). q must
+ * be normalised as store.c hands it to the backend. The caller frees
+ * *sql. */
+err_code store_sqlite_queue_sql(const store_queue_query *q, const char *agency_code,
+                                store_queue_part part, bool count_only, char **sql, err_t *err);
 
 #endif

@@ -30,6 +30,7 @@
 #define SQ_PRIVACY_STMT_SLOTS 48 /* sqlite_privacy.c: the privacy engine, maintenance */
 #define SQ_SEARCH_SLOTS 16       /* sqlite.c: the search LRU */
 #define SQ_ACCOUNT_STMT_SLOTS 24 /* sqlite_account.c: accounts and their sessions */
+#define SQ_LIFECYCLE_STMT_SLOTS 8 /* sqlite_lifecycle.c: the lifecycle and the queue */
 
 /* ---- the connection ---- */
 
@@ -67,6 +68,7 @@ struct store_conn {
     sqlite3_stmt *account_stmt[SQ_ACCOUNT_STMT_SLOTS]; /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
+    sqlite3_stmt *lifecycle_stmt[SQ_LIFECYCLE_STMT_SLOTS]; /* prepared on first use */
 };
 
 /* Turns a SQLite result code into ours, with the message db keeps beside
@@ -632,5 +634,29 @@ err_code sqa_session_list(store_conn *c, int64_t account_id, int64_t now, size_t
 err_code sqa_session_purge(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
 err_code sqa_subject_requests(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
                               int64_t **request_ids, size_t *count, err_t *err);
+
+/* ---- sqlite.c: what its neighbours reuse ---- */
+
+/* Reads a request row of REQUEST_COLS (sqlite.c) into a service_request. */
+err_code sq_request_read(store_conn *c, int64_t id, pool_t *pool, service_request *out,
+                         err_t *err);
+/* The search statements' LRU cache (sqlite.c): the statement for this SQL
+ * text, prepared on a miss. Owned by the cache; the caller only runs it. */
+err_code sq_search_stmt(store_conn *c, const char *sql, sqlite3_stmt **out, err_t *err);
+
+/* ---- sqlite_lifecycle.c: the lifecycle and the agency queue (issue 5) ----
+ * Named sqlc_ and referenced only by sqlite.c. */
+
+/* store_event_append's row updates for a transfer and a merge. */
+err_code sqlc_transfer_apply(store_conn *c, const sr_event *ev, err_t *err);
+err_code sqlc_merge_apply(store_conn *c, const sr_event *ev, err_t *err);
+
+err_code sqlc_request_lock(store_conn *c, int64_t id, pool_t *pool, service_request *out,
+                           int64_t *last_event, err_t *err);
+err_code sqlc_queue_fetch(store_conn *c, const store_queue_query *q, const char *agency_code,
+                          store_queue_part part, size_t limit, int64_t offset, pool_t *pool,
+                          store_queue_row **out, size_t *count, err_t *err);
+err_code sqlc_queue_count(store_conn *c, const store_queue_query *q, const char *agency_code,
+                          store_queue_part part, int64_t *count, err_t *err);
 
 #endif

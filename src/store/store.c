@@ -335,10 +335,18 @@ static err_code check_event(const sr_event *ev, err_t *err)
 {
     if (ev == NULL)
         return err_set(err, ERR_INVALID, "store_event_append: no event");
-    if (ev->kind != SR_EV_STATUS && ev->kind != SR_EV_NOTE)
+    if (ev->kind == SR_EV_CREATED || (unsigned)ev->kind > (unsigned)SR_EV_MERGE)
         return err_set(err, ERR_INVALID,
-                       "event: only status and note events can be "
+                       "event: only status, note, transfer and merge events can be "
                        "appended");
+    if (ev->kind == SR_EV_TRANSFER && !text_given(ev->to_agency))
+        return err_set(err, ERR_INVALID, "event: a transfer needs the agency it goes to");
+    if (ev->kind == SR_EV_MERGE &&
+        (ev->merged_into <= 0 || ev->status != SR_CLOSED || ev->resolution != SR_RES_DUPLICATE))
+        return err_set(err, ERR_INVALID,
+                       "event: a merge closes its request as a duplicate of another");
+    if (ev->kind != SR_EV_MERGE && ev->merged_into != 0)
+        return err_set(err, ERR_INVALID, "event: only a merge names a request merged into");
     if ((unsigned)ev->status >= SR_STATUS_COUNT || (unsigned)ev->resolution >= SR_RESOLUTION_COUNT)
         return err_set(err, ERR_INVALID, "event: status or resolution out of range");
     if (!text_given(ev->actor))
@@ -1043,4 +1051,215 @@ err_code store_send_purge(store_t *s, int64_t before, size_t *purged, err_t *err
     if (purged != NULL)
         *purged = rc == ERR_OK ? n : 0;
     return rc;
+}
+
+/* ---- the lifecycle and the agency queue (issue 5) ---- */
+
+err_code store_request_lock(store_t *s, int64_t id, pool_t *pool, service_request *out,
+                            int64_t *last_event, err_t *err)
+{
+    if (pool == NULL || out == NULL || last_event == NULL)
+        return err_set(err, ERR_INVALID, "store_request_lock: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such service request");
+    return s->be->request_lock(s->conn, id, pool, out, last_event, err);
+}
+
+#define QUEUE_NOT_CLOSED (SRQ_STATUS_ALL & ~SRQ_STATUS_BIT(SR_CLOSED))
+#define QUEUE_WAITING (SRQ_STATUS_BIT(SR_OPEN) | SRQ_STATUS_BIT(SR_REOPENED))
+
+static bool codes_given(const char *const *codes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!text_given(codes[i]))
+            return false;
+    return true;
+}
+
+static err_code check_queue(const store_queue_query *q, err_t *err)
+{
+    if (q->nagency_codes == 0 || q->nagency_codes > STORE_QUEUE_MAX_AGENCIES ||
+        q->agency_codes == NULL || !codes_given(q->agency_codes, q->nagency_codes))
+        return err_set(err, ERR_INVALID, "queue: 1-%d agency codes are required",
+                       STORE_QUEUE_MAX_AGENCIES);
+    if (q->nservice_codes > SRQ_MAX_CODES ||
+        (q->nservice_codes > 0 &&
+         (q->service_codes == NULL || !codes_given(q->service_codes, q->nservice_codes))))
+        return err_set(err, ERR_INVALID, "queue: at most %d service codes, none empty",
+                       SRQ_MAX_CODES);
+    if ((q->status_mask & ~SRQ_STATUS_ALL) != 0)
+        return err_set(err, ERR_INVALID, "queue: status out of range");
+    if ((unsigned)q->sort > (unsigned)STORE_QUEUE_UPDATED)
+        return err_set(err, ERR_INVALID, "queue: sort out of range");
+    if (q->page_size == 0 || q->page_size > STORE_QUEUE_MAX_PAGE)
+        return err_set(err, ERR_INVALID, "queue: page_size must be 1-%d", STORE_QUEUE_MAX_PAGE);
+    if (q->page == 0 || q->page > STORE_QUEUE_MAX_DEPTH / q->page_size)
+        return err_set(err, ERR_INVALID,
+                       "queue: page must be 1-%zu at this page size (narrow the filters to "
+                       "see further)",
+                       STORE_QUEUE_MAX_DEPTH / q->page_size);
+    if (q->filed_from < 0 || q->filed_to < 0 || (q->filed_to != 0 && q->filed_from > q->filed_to))
+        return err_set(err, ERR_INVALID, "queue: the filing window is empty or negative");
+    bool with_closed = q->status_mask & SRQ_STATUS_BIT(SR_CLOSED);
+    if (with_closed && (q->sort == STORE_QUEUE_SLA || q->overdue))
+        return err_set(err, ERR_INVALID,
+                       "queue: SLA order and overdue are for requests not closed; leave "
+                       "closed out of the statuses");
+    if (q->overdue && q->now <= 0)
+        return err_set(err, ERR_INVALID, "queue: overdue needs the time now");
+    return ERR_OK;
+}
+
+/* The order of q->sort, as the backend's SQL has it: a negative result
+ * when a goes first. SLA: those with an expected_at first, soonest first;
+ * then those without, oldest filed first; ids break ties. */
+static int queue_cmp(store_queue_sort sort, const store_queue_row *a, const store_queue_row *b)
+{
+#define CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
+    int c = 0;
+    switch (sort) {
+    case STORE_QUEUE_AGE:
+        c = CMP(a->requested_at, b->requested_at);
+        return c != 0 ? c : CMP(a->id, b->id);
+    case STORE_QUEUE_NEWEST:
+        c = CMP(b->requested_at, a->requested_at);
+        return c != 0 ? c : CMP(b->id, a->id);
+    case STORE_QUEUE_UPDATED:
+        c = CMP(b->updated_at, a->updated_at);
+        return c != 0 ? c : CMP(b->id, a->id);
+    case STORE_QUEUE_SLA:
+        if ((a->expected_at == 0) != (b->expected_at == 0))
+            return a->expected_at == 0 ? 1 : -1;
+        c = a->expected_at != 0 ? CMP(a->expected_at, b->expected_at)
+                                : CMP(a->requested_at, b->requested_at);
+        return c != 0 ? c : CMP(a->id, b->id);
+    }
+    return 0;
+#undef CMP
+}
+
+/* Rows [offset, offset + limit) of one agency's queue, appended to *list.
+ * SLA order reads the requests with an SLA, then (if the page is not full)
+ * those without, skipping as many of those as the offset passes beyond
+ * the first run. */
+static err_code queue_agency(store_t *s, const store_queue_query *q, const char *agency_code,
+                             size_t limit, int64_t offset, pool_t *pool, store_queue_row **list,
+                             size_t *n, err_t *err)
+{
+    store_queue_row *got = NULL;
+    size_t ngot = 0;
+    store_queue_part part = q->sort == STORE_QUEUE_SLA ? STORE_QUEUE_DUE : STORE_QUEUE_ALL;
+    err_code rc = s->be->queue_fetch(s->conn, q, agency_code, part, limit, offset, pool, &got, &ngot,
+                                     err);
+    store_queue_row *rest = NULL;
+    size_t nrest = 0;
+    if (rc == ERR_OK && part == STORE_QUEUE_DUE && ngot < limit) {
+        int64_t due = 0;
+        if (offset > 0)
+            rc = s->be->queue_count(s->conn, q, agency_code, STORE_QUEUE_DUE, &due, err);
+        int64_t skip = offset > due ? offset - due : 0;
+        if (rc == ERR_OK)
+            rc = s->be->queue_fetch(s->conn, q, agency_code, STORE_QUEUE_NO_DUE, limit - ngot, skip,
+                                    pool, &rest, &nrest, err);
+    }
+    if (rc != ERR_OK)
+        return rc;
+    store_queue_row *all = pool_realloc_array(pool, *list, *n, *n + ngot + nrest, sizeof *all);
+    if (all == NULL && *n + ngot + nrest > 0)
+        return err_set(err, ERR_NOMEM, "out of memory");
+    if (ngot > 0)
+        memcpy(all + *n, got, ngot * sizeof *all);
+    if (nrest > 0)
+        memcpy(all + *n + ngot, rest, nrest * sizeof *all);
+    *list = all;
+    *n += ngot + nrest;
+    return ERR_OK;
+}
+
+/* qsort's comparators, one per order. */
+static int queue_cmp_age(const void *a, const void *b)
+{
+    return queue_cmp(STORE_QUEUE_AGE, a, b);
+}
+
+static int queue_cmp_newest(const void *a, const void *b)
+{
+    return queue_cmp(STORE_QUEUE_NEWEST, a, b);
+}
+
+static int queue_cmp_sla(const void *a, const void *b)
+{
+    return queue_cmp(STORE_QUEUE_SLA, a, b);
+}
+
+static int queue_cmp_updated(const void *a, const void *b)
+{
+    return queue_cmp(STORE_QUEUE_UPDATED, a, b);
+}
+
+static void queue_sort(store_queue_sort sort, store_queue_row *rows, size_t n)
+{
+    static int (*const CMP[])(const void *, const void *) = {
+        [STORE_QUEUE_AGE] = queue_cmp_age,
+        [STORE_QUEUE_NEWEST] = queue_cmp_newest,
+        [STORE_QUEUE_SLA] = queue_cmp_sla,
+        [STORE_QUEUE_UPDATED] = queue_cmp_updated,
+    };
+    if (n > 1)
+        qsort(rows, n, sizeof *rows, CMP[sort]);
+}
+
+err_code store_queue_search(store_t *s, const store_queue_query *q_in, pool_t *pool,
+                            store_queue_row **out, size_t *count, int64_t *total, err_t *err)
+{
+    if (q_in == NULL || pool == NULL || out == NULL || count == NULL || total == NULL)
+        return err_set(err, ERR_INVALID, "store_queue_search: no query, pool or output");
+    err_code rc = check_queue(q_in, err);
+    if (rc != ERR_OK)
+        return rc;
+    *out = NULL;
+    *count = 0;
+    *total = 0;
+    store_queue_query q = *q_in;
+    if (q.status_mask == 0 || q.overdue)
+        q.status_mask = q.status_mask == 0 ? QUEUE_NOT_CLOSED : q.status_mask & QUEUE_NOT_CLOSED;
+    if (q.unacknowledged)
+        q.status_mask &= QUEUE_WAITING;
+    if (q.status_mask == 0) /* the filters exclude each other */
+        return ERR_OK;
+
+    int64_t offset = store_page_offset(q.page, q.page_size);
+    store_queue_row *rows = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < q.nagency_codes; i++) {
+        int64_t part = 0;
+        rc = s->be->queue_count(s->conn, &q, q.agency_codes[i], STORE_QUEUE_ALL, &part, err);
+        if (rc != ERR_OK)
+            return rc;
+        *total += part;
+    }
+    if (q.nagency_codes == 1) {
+        rc = queue_agency(s, &q, q.agency_codes[0], q.page_size, offset, pool, &rows, &n, err);
+    } else {
+        /* Each agency's first offset + page_size rows hold the page; the
+         * depth limit bounds them. */
+        for (size_t i = 0; rc == ERR_OK && i < q.nagency_codes; i++)
+            rc = queue_agency(s, &q, q.agency_codes[i], (size_t)offset + q.page_size, 0, pool,
+                              &rows, &n, err);
+        if (rc == ERR_OK) {
+            queue_sort(q.sort, rows, n);
+            size_t from = (size_t)offset < n ? (size_t)offset : n;
+            size_t keep = n - from < q.page_size ? n - from : q.page_size;
+            rows = keep > 0 ? rows + from : NULL;
+            n = keep;
+        }
+    }
+    if (rc != ERR_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        rows[i].overdue = rows[i].status != SR_CLOSED && rows[i].expected_at != 0 &&
+                          q.now > 0 && rows[i].expected_at < q.now;
+    *out = rows;
+    *count = n;
+    return ERR_OK;
 }

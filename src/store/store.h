@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/lifecycle.h"
 #include "core/query.h"
 #include "core/request.h"
 #include "util/err.h"
@@ -492,5 +493,111 @@ err_code store_send_insert(store_t *s, const unsigned char hash[STORE_DIGEST_LEN
 /* Forgets the sends recorded at or before `before`; *purged (may be NULL)
  * counts them. */
 err_code store_send_purge(store_t *s, int64_t before, size_t *purged, err_t *err);
+
+
+/* ==== the lifecycle and the agency queue (issue 5: W3, W4, W5) ====
+ * store_lifecycle.c (changes, bulk, nearby) and store.c (the queue). */
+
+/* What the caller saw of a request before deciding on a change: the
+ * optimistic check that keeps two staff members from overwriting each
+ * other. Each field is checked only when it is not 0. last_event (the
+ * newest event id of the request's history) tells two changes apart even
+ * within one second; updated_at is what a page or the CLI may have. */
+typedef struct {
+    int64_t last_event;
+    int64_t updated_at;
+} store_seen;
+
+/* Reads a visible request (as store_request_get) and the id of the newest
+ * event of its history, and keeps anyone else from changing it until the
+ * caller's transaction ends (SQLite: the write lock store_begin takes;
+ * PostgreSQL: SELECT ... FOR UPDATE). In the caller's (write) transaction.
+ * ERR_NOT_FOUND if there is no such visible request. */
+err_code store_request_lock(store_t *s, int64_t id, pool_t *pool, service_request *out,
+                            int64_t *last_event, err_t *err);
+
+/*
+ * THE way to change a request (status, note, transfer, merge): in the
+ * caller's transaction, locks and re-reads request id, refuses with
+ * ERR_CONFLICT if it changed since `seen` (may be NULL: no check), checks
+ * the change against the rules (lc_check: ERR_INVALID, or ERR_NOT_FOUND
+ * for a merge target that does not exist), and records it through
+ * store_event_append, which updates the request row to match. *out (may be
+ * NULL) gets the event, with its id; strings from pool. On any error the
+ * caller rolls the transaction back; nothing is half-written then.
+ */
+err_code store_request_change(store_t *s, const catalog *cat, int64_t id, const lc_change *ch,
+                              const store_seen *seen, pool_t *pool, sr_event *out, err_t *err);
+
+/* One change to up to STORE_BULK_MAX distinct requests, in the caller's
+ * transaction, each through store_request_change (without a seen check),
+ * in the order given. Stops at the first refusal: the error's message
+ * names the request ("request N: why") and *failed_id (may be NULL) is
+ * its id; the caller rolls back, so a bulk action is all or nothing. */
+#define STORE_BULK_MAX 500
+err_code store_request_change_bulk(store_t *s, const catalog *cat, const int64_t *ids, size_t n,
+                                   const lc_change *ch, pool_t *pool, int64_t *failed_id,
+                                   err_t *err);
+
+/* The agency queue (W3, W4): requests routed to a set of agencies. */
+typedef enum {
+    STORE_QUEUE_AGE = 0, /* oldest filed first */
+    STORE_QUEUE_NEWEST,  /* newest filed first */
+    STORE_QUEUE_SLA,     /* due soonest first (expected_at); no SLA last, oldest first */
+    STORE_QUEUE_UPDATED, /* most recently changed first */
+} store_queue_sort;
+
+#define STORE_QUEUE_MAX_AGENCIES 16
+#define STORE_QUEUE_MAX_PAGE 200    /* rows per page */
+#define STORE_QUEUE_MAX_DEPTH 10000 /* page x page_size: narrow the filters beyond */
+
+typedef struct {
+    const char *const *agency_codes; /* 1..STORE_QUEUE_MAX_AGENCIES, required */
+    size_t nagency_codes;
+    /* SRQ_STATUS_BIT per status wanted; 0 = every status but closed (the
+     * work still to do). SLA order and overdue are for requests not
+     * closed: with them, a mask including closed is refused. */
+    unsigned status_mask;
+    const char *const *service_codes; /* any of these; none = all */
+    size_t nservice_codes;
+    int64_t filed_from, filed_to; /* requested_at within, each 0 = unbounded */
+    bool overdue;                 /* not closed and expected_at before now */
+    bool unacknowledged;          /* open or reopened: waiting for the agency to look */
+    int64_t now;                  /* for overdue, in the query and in each row */
+    store_queue_sort sort;
+    size_t page;      /* 1-based */
+    size_t page_size; /* 1..STORE_QUEUE_MAX_PAGE */
+} store_queue_query;
+
+/* A row of the queue: what a work list shows, and no personal data (no
+ * address, description, location or reporter: those are read one request
+ * at a time, through the gatekeeper where they are personal). */
+typedef struct {
+    int64_t id;
+    const char *service_code;
+    const char *agency_code;
+    sr_status status;
+    sr_resolution resolution;
+    int64_t requested_at;
+    int64_t updated_at;
+    int64_t expected_at; /* 0 = no SLA */
+    int64_t closed_at;   /* 0 = not closed */
+    int64_t merged_into; /* 0 = none */
+    bool overdue;        /* not closed and expected_at < now */
+} store_queue_row;
+
+/* One page of the queue and *total, the number of requests that match.
+ * Index-driven at any size (docs/DESIGN.md: the agency queue). */
+err_code store_queue_search(store_t *s, const store_queue_query *q, pool_t *pool,
+                            store_queue_row **out, size_t *count, int64_t *total, err_t *err);
+
+/* Duplicates (W5): the open (not closed) visible requests of a service
+ * within radius_m metres of (lat, lon), filed at or after since, newest
+ * first, at most max (1..SRQ_MAX_RESULTS): the residents' "is this it?"
+ * search (store_request_search with those filters), for staff about to
+ * merge. Public fields only, as Open311 shows them. */
+err_code store_nearby_open(store_t *s, const char *service_code, double lat, double lon,
+                           double radius_m, int64_t since, size_t max, pool_t *pool,
+                           service_request **out, size_t *count, err_t *err);
 
 #endif

@@ -18,6 +18,15 @@
  * sqlite_privacy.c); nobody else sees inside it. */
 typedef struct store_conn store_conn;
 
+/* The agency queue in SLA order is two runs: the requests with an SLA by
+ * expected_at, then those without by requested_at (an index cannot put
+ * NULLs last). The other orders are one run. */
+typedef enum {
+    STORE_QUEUE_ALL = 0, /* every match, in q->sort's order */
+    STORE_QUEUE_DUE,     /* with an expected_at, soonest first */
+    STORE_QUEUE_NO_DUE,  /* without one, oldest filed first */
+} store_queue_part;
+
 typedef struct {
     const char *name; /* "sqlite", later "postgresql" */
 
@@ -174,6 +183,19 @@ typedef struct {
     err_code (*session_purge)(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
     err_code (*subject_requests)(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
                                  int64_t **request_ids, size_t *count, err_t *err);
+
+    /* ---- the lifecycle and the agency queue (issue 5) ----
+     * queue_fetch and queue_count run the queue for ONE agency and one part
+     * of it; store.c merges agencies and parts. q arrives normalised:
+     * status_mask never 0, and never with closed when the sort is
+     * STORE_QUEUE_SLA or overdue is set. */
+    err_code (*request_lock)(store_conn *c, int64_t id, pool_t *pool, service_request *out,
+                             int64_t *last_event, err_t *err);
+    err_code (*queue_fetch)(store_conn *c, const store_queue_query *q, const char *agency_code,
+                            store_queue_part part, size_t limit, int64_t offset, pool_t *pool,
+                            store_queue_row **out, size_t *count, err_t *err);
+    err_code (*queue_count)(store_conn *c, const store_queue_query *q, const char *agency_code,
+                            store_queue_part part, int64_t *count, err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;
