@@ -29,7 +29,8 @@
  *    history log also lives under extended_attributes). As o311_write.h
  *    says, we nest our history as extended_attributes.notes:
  *      "extended_attributes": {"channel": "web", "detailed_status":
- *        "in_progress", "resolution": null, "notes": [{"datetime": "...Z",
+ *        "in_progress", "resolution": null, "merged_into": null,
+ *        "notes": [{"datetime": "...Z",
  *        "type": "opened", "status": "open", "detailed_status": "open",
  *        "description": null}]}
  *    XML: <extended_attributes><channel/>..<notes><note>..</note></notes>
@@ -370,7 +371,7 @@ static const char *note_type(const sr_event *ev)
 {
     if (ev->kind == SR_EV_CREATED)
         return "opened";
-    if (ev->kind == SR_EV_STATUS && ev->status == SR_CLOSED)
+    if ((ev->kind == SR_EV_STATUS || ev->kind == SR_EV_MERGE) && ev->status == SR_CLOSED)
         return "closed";
     return "activity";
 }
@@ -396,6 +397,12 @@ static void write_extended(o311_em *e, const service_request *sr, const o311_his
      * request closes. */
     em_str(e, "resolution",
            sr->status == SR_CLOSED ? nonempty(sr_resolution_name(sr->resolution)) : NULL);
+    /* W5: the request a duplicate was merged into, for clients to follow
+     * (Open311 has no field for it); null otherwise, so the shape stays. */
+    if (sr->merged_into > 0)
+        em_id(e, "merged_into", sr->merged_into);
+    else
+        em_null(e, "merged_into");
     em_open(e, '[', "notes", "notes");
     for (size_t i = 0; i < h->nevents; i++)
         write_note(e, &h->events[i]);

@@ -8,10 +8,10 @@
  * reads one index range in the order wanted and stops at the page: the
  * equality on agency_code, then the sort column. The work still to do
  * (requests not closed) reads the partial indexes of schema version 6,
- * whose predicate the SQL repeats word for word; filters that must not
- * pick the index (status subsets, services, a filing window when the order
- * is another column) are written with a unary + so the planner treats them
- * as filters. tests/unit/test_lifecycle_store.c checks every shape's plan.
+ * whose predicate the SQL repeats word for word. Each statement names its
+ * index (INDEXED BY, qb_index) and writes the filters that are not that
+ * index's columns with a unary +, so they stay filters.
+ * tests/unit/test_lifecycle_store.c checks every shape's plan.
  *
  * Values are bound, never spliced; no column read here holds personal data.
  */
@@ -166,13 +166,32 @@ static const char *qb_sort_column(const store_queue_query *q, store_queue_part p
     return q->sort == STORE_QUEUE_UPDATED ? "updated_at" : "requested_at";
 }
 
-static void qb_where(queue_build *b, const store_queue_query *q, const char *agency_code,
-                     store_queue_part part)
+/* The index each statement reads, named with INDEXED BY: without
+ * statistics the planner takes the full (agency_code, updated_at) index as
+ * readily as the partial one, and would walk every closed request of the
+ * agency; named, the plan cannot drift, and a change that makes the index
+ * unusable fails the statement (and the plan test) instead of scanning. */
+static const char *qb_index(const store_queue_query *q, store_queue_part part, bool count_only)
 {
+    bool with_closed = (q->status_mask & QUEUE_CLOSED_BIT) != 0;
+    if (with_closed) /* no SLA order, no overdue: store.c refuses them */
+        return !count_only && q->sort == STORE_QUEUE_UPDATED ? "request_agency_updated"
+                                                             : "request_agency";
+    if (count_only) /* the smallest range: overdue is a range of expected_at */
+        return q->overdue || part == STORE_QUEUE_DUE ? "request_open_due" : "request_open_age";
     const char *col = qb_sort_column(q, part);
-    bool by_filed = strcmp(col, "requested_at") == 0;
-    bool by_due = strcmp(col, "expected_at") == 0;
-    buf_puts(&b->sql, " FROM request WHERE agency_code = ?");
+    if (strcmp(col, "expected_at") == 0)
+        return "request_open_due";
+    return strcmp(col, "updated_at") == 0 ? "request_open_updated" : "request_open_age";
+}
+
+static void qb_where(queue_build *b, const store_queue_query *q, const char *agency_code,
+                     store_queue_part part, bool count_only)
+{
+    const char *idx = qb_index(q, part, count_only);
+    bool by_filed = strcmp(idx, "request_open_age") == 0 || strcmp(idx, "request_agency") == 0;
+    bool by_due = strcmp(idx, "request_open_due") == 0;
+    buf_printf(&b->sql, " FROM request INDEXED BY %s WHERE agency_code = ?", idx);
     qb_text(b, agency_code);
     bool with_closed = (q->status_mask & QUEUE_CLOSED_BIT) != 0;
     if (!with_closed) /* the partial indexes' predicate, word for word */
@@ -225,7 +244,7 @@ static void qb_build(queue_build *b, const store_queue_query *q, const char *age
                      store_queue_part part, bool count_only, size_t limit, int64_t offset)
 {
     buf_puts(&b->sql, count_only ? "SELECT COUNT(*)" : "SELECT " QUEUE_COLS);
-    qb_where(b, q, agency_code, part);
+    qb_where(b, q, agency_code, part, count_only);
     if (count_only)
         return;
     qb_order(b, q, part);

@@ -1221,6 +1221,18 @@ err_code store_queue_search(store_t *s, const store_queue_query *q_in, pool_t *p
     *count = 0;
     *total = 0;
     store_queue_query q = *q_in;
+    /* An agency named twice would be counted twice. */
+    const char *agencies[STORE_QUEUE_MAX_AGENCIES];
+    size_t nagencies = 0;
+    for (size_t i = 0; i < q.nagency_codes; i++) {
+        size_t k = 0;
+        while (k < nagencies && strcmp(agencies[k], q.agency_codes[i]) != 0)
+            k++;
+        if (k == nagencies)
+            agencies[nagencies++] = q.agency_codes[i];
+    }
+    q.agency_codes = agencies;
+    q.nagency_codes = nagencies;
     if (q.status_mask == 0 || q.overdue)
         q.status_mask = q.status_mask == 0 ? QUEUE_NOT_CLOSED : q.status_mask & QUEUE_NOT_CLOSED;
     if (q.unacknowledged)

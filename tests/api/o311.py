@@ -310,7 +310,7 @@ def check_request_shape(r, extensions=False):
 
 
 def check_extended_shape(ext):
-    want = ["channel", "detailed_status", "resolution", "notes"]
+    want = ["channel", "detailed_status", "resolution", "merged_into", "notes"]
     if list(ext) != want:
         raise AssertionError("extended_attributes members %r, want %r" % (list(ext), want))
     if ext["channel"] not in ("api", "web", "phone", "mobile"):

@@ -648,13 +648,13 @@ static void test_requests_xml(void)
 static void make_history(sr_event ev[3])
 {
     memset(ev, 0, 3 * sizeof *ev);
-    ev[0] = (sr_event){1, 18, 1714989600, SR_EV_CREATED, SR_OPEN, SR_RES_NONE, NULL, true, "api:1"};
+    ev[0] = (sr_event){1, 18, 1714989600, SR_EV_CREATED, SR_OPEN, SR_RES_NONE, NULL, true, "api:1", NULL, NULL, 0};
     ev[1] = (sr_event){
         2,    18,       1714989700, SR_EV_STATUS, SR_IN_PROGRESS, SR_RES_NONE, "Crew on site",
-        true, "staff:2"};
+        true, "staff:2", NULL, NULL, 0};
     ev[2] = (sr_event){
         3,     18,       1714989800, SR_EV_STATUS, SR_CLOSED, SR_RES_FIXED, "SECRET staff remark",
-        false, "staff:2"};
+        false, "staff:2", NULL, NULL, 0};
 }
 
 static void test_requests_extended_json(void)
@@ -682,6 +682,8 @@ static void test_requests_extended_json(void)
     CHECK_STR(jstr(x1, "channel"), "phone");
     CHECK_STR(jstr(x1, "detailed_status"), "closed");
     CHECK_STR(jstr(x1, "resolution"), "fixed");
+    CHECK(jnull(x1, "merged_into"));
+    CHECK(jnull(x0, "merged_into"));
     json_t *notes = json_object_get(x1, "notes");
     REQUIRE(json_is_array(notes));
     CHECK_INT(json_array_size(notes), 3);
@@ -699,6 +701,37 @@ static void test_requests_extended_json(void)
     CHECK_STR(jstr(json_array_get(notes, 1), "description"), "Crew on site");
     CHECK(jnull(json_array_get(notes, 2), "description"));
     json_decref(j);
+    buf_free(&b);
+
+    /* A duplicate merged into 17 (W5): its number in merged_into, as a
+     * string like service_request_id; its merge note is a closing one. */
+    sr[1].resolution = SR_RES_DUPLICATE;
+    sr[1].merged_into = 17;
+    ev[2].kind = SR_EV_MERGE;
+    ev[2].resolution = SR_RES_DUPLICATE;
+    ev[2].merged_into = 17;
+    ev[2].public_note = true;
+    ev[2].note = "Duplicate of request 17.";
+    b = (buf_t)BUF_INIT;
+    o311_write_requests(&b, O311_JSON, c, sr, 2, h);
+    j = json_parse(&b);
+    REQUIRE(json_is_array(j));
+    x1 = json_object_get(json_array_get(j, 1), "extended_attributes");
+    CHECK_STR(jstr(x1, "merged_into"), "17");
+    CHECK_STR(jstr(x1, "resolution"), "duplicate");
+    json_t *merge = json_array_get(json_object_get(x1, "notes"), 2);
+    CHECK_STR(jstr(merge, "type"), "closed");
+    CHECK_STR(jstr(merge, "description"), "Duplicate of request 17.");
+    json_decref(j);
+    buf_free(&b);
+    b = (buf_t)BUF_INIT;
+    o311_write_requests(&b, O311_XML, c, sr, 2, h);
+    xnode *x = xml_parse(&b);
+    REQUIRE(x != NULL);
+    CHECK_STR(x_text(x_kid(x_kid(x, "request", 1), "extended_attributes", 0), "merged_into"),
+              "17");
+    CHECK_STR(x_text(x_kid(x_kid(x, "request", 0), "extended_attributes", 0), "merged_into"), "");
+    xnode_free(x);
     buf_free(&b);
     catalog_free(c);
 }
