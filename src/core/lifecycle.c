@@ -127,11 +127,11 @@ static err_code refuse_edge(sr_status from, sr_status to, err_t *err)
 
 static err_code check_status(const service_request *cur, const lc_change *ch, err_t *err)
 {
+    if (ch->status != SR_CLOSED && ch->resolution != SR_RES_NONE)
+        return err_set(err, ERR_INVALID, "a resolution goes only with closing");
     if (!ALLOWED[cur->status][ch->status])
         return refuse_edge(cur->status, ch->status, err);
     if (ch->status != SR_CLOSED) {
-        if (ch->resolution != SR_RES_NONE)
-            return err_set(err, ERR_INVALID, "a resolution goes only with closing");
         if (ch->status == SR_REOPENED && ch->note == NULL)
             return err_set(err, ERR_INVALID, "reopening needs a note saying why");
         return ERR_OK;

@@ -179,7 +179,9 @@ class Installation:
         return key
 
     def update_request(self, rid, status, resolution=None, note=None, internal=False):
-        args = ["--id", rid, "--status", status]
+        """status None: a note alone (the lifecycle refuses a "change" to the
+        status a request has already)."""
+        args = ["--id", rid] + (["--status", status] if status is not None else [])
         if resolution is not None:
             args += ["--resolution", resolution]
         if note is not None:

@@ -275,7 +275,7 @@ class Search(ApiTest):
         rid = self.file_at(spot())
         secret = canary("internalnote")
         self.inst.update_request(rid, "acknowledged", note="Seen by the agency")
-        self.inst.update_request(rid, "acknowledged", note=secret, internal=True)
+        self.inst.update_request(rid, None, note=secret, internal=True)
         r = self.get_request(rid, extensions="true")
         self.assertEqual(r["status_notes"], "Seen by the agency")
         for path in ("requests/%s.json?extensions=true", "requests/%s.xml?extensions=true",

@@ -168,6 +168,8 @@ static const status_case STATUS_CASES[] = {
      true, ERR_OK, NULL},
     {"resolution without closing", SR_OPEN, true, SR_ACKNOWLEDGED, SR_RES_FIXED, NULL, false,
      ERR_INVALID, "a resolution goes only with closing"},
+    {"resolution on a refused edge", SR_IN_PROGRESS, true, SR_ACKNOWLEDGED, SR_RES_FIXED, NULL,
+     false, ERR_INVALID, "a resolution goes only with closing"},
     {"resolution on a note", SR_OPEN, false, SR_OPEN, SR_RES_FIXED, "hello", true, ERR_INVALID,
      "a resolution goes only with closing"},
     {"reopen without a note", SR_CLOSED, true, SR_REOPENED, SR_RES_NONE, NULL, false, ERR_INVALID,
