@@ -353,8 +353,7 @@ static int requests_update(const civic_config *cfg, const cli_opt *opts)
             printf("request %lld is now %s (update %lld)\n", (long long)a.ids[0],
                    sr_status_name(now.status), (long long)ev.id);
         else
-            printf("request %lld changed (update %lld)\n", (long long)a.ids[0],
-                   (long long)ev.id);
+            printf("request %lld changed (update %lld)\n", (long long)a.ids[0], (long long)ev.id);
         pool_free(pool);
     }
     store_close(s);
@@ -465,8 +464,9 @@ static void queue_print(const store_queue_row *rows, size_t n, int64_t total,
         printf("%-10lld %-20s %-8s %-14s %-15s %-20s %-20s %-20s %s\n", (long long)r->id,
                r->service_code, r->agency_code ? r->agency_code : "-", sr_status_name(r->status),
                r->resolution != SR_RES_NONE ? sr_resolution_name(r->resolution) : "-",
-               dt_format(r->requested_at, filed), r->expected_at ? dt_format(r->expected_at, due) : "-",
-               dt_format(r->updated_at, upd), flags);
+               dt_format(r->requested_at, filed),
+               r->expected_at ? dt_format(r->expected_at, due) : "-", dt_format(r->updated_at, upd),
+               flags);
     }
     size_t first = n > 0 ? (q->page - 1) * q->page_size + 1 : 0;
     printf("%zu-%zu of %lld (page %zu)\n", first, n > 0 ? first + n - 1 : 0, (long long)total,
@@ -504,19 +504,32 @@ static int requests_queue(const civic_config *cfg, const cli_opt *opts)
 
 int cmd_requests(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL},          {"--count", true, NULL},
-                      {"--seed", true, NULL},          {"--days", true, NULL},
-                      {"--id", true, NULL},            {"--ids", true, NULL},
-                      {"--status", true, NULL},        {"--resolution", true, NULL},
-                      {"--note", true, NULL},          {"--internal", false, NULL},
-                      {"--public", false, NULL},       {"--actor", true, NULL},
-                      {"--transfer", true, NULL},      {"--merge-into", true, NULL},
-                      {"--expect-updated", true, NULL}, {"--expect-event", true, NULL},
-                      {"--agency", true, NULL},        {"--service", true, NULL},
-                      {"--overdue", false, NULL},      {"--unacknowledged", false, NULL},
-                      {"--filed-from", true, NULL},    {"--filed-to", true, NULL},
-                      {"--sort", true, NULL},          {"--page", true, NULL},
-                      {"--page-size", true, NULL},     {"--help", false, NULL},
+    cli_opt opts[] = {{"--data", true, NULL},
+                      {"--count", true, NULL},
+                      {"--seed", true, NULL},
+                      {"--days", true, NULL},
+                      {"--id", true, NULL},
+                      {"--ids", true, NULL},
+                      {"--status", true, NULL},
+                      {"--resolution", true, NULL},
+                      {"--note", true, NULL},
+                      {"--internal", false, NULL},
+                      {"--public", false, NULL},
+                      {"--actor", true, NULL},
+                      {"--transfer", true, NULL},
+                      {"--merge-into", true, NULL},
+                      {"--expect-updated", true, NULL},
+                      {"--expect-event", true, NULL},
+                      {"--agency", true, NULL},
+                      {"--service", true, NULL},
+                      {"--overdue", false, NULL},
+                      {"--unacknowledged", false, NULL},
+                      {"--filed-from", true, NULL},
+                      {"--filed-to", true, NULL},
+                      {"--sort", true, NULL},
+                      {"--page", true, NULL},
+                      {"--page-size", true, NULL},
+                      {"--help", false, NULL},
                       {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;

@@ -104,8 +104,9 @@ static err_code check_shape(const lc_change *ch, err_t *err)
     if (!ch->set_status && ch->resolution != SR_RES_NONE)
         return err_set(err, ERR_INVALID, "a resolution goes only with closing");
     if (lc_change_kind(ch) == LC_NOTE && ch->note == NULL)
-        return err_set(err, ERR_INVALID, "the change has nothing in it: give a status, a "
-                                         "transfer, a merge or a note");
+        return err_set(err, ERR_INVALID,
+                       "the change has nothing in it: give a status, a "
+                       "transfer, a merge or a note");
     return ERR_OK;
 }
 
@@ -119,8 +120,9 @@ static err_code refuse_edge(sr_status from, sr_status to, err_t *err)
     if (to == SR_REOPENED)
         return err_set(err, ERR_INVALID, "only a closed request can be reopened");
     if (to == SR_OPEN)
-        return err_set(err, ERR_INVALID, "a request is open only until someone acknowledges "
-                                         "it; it cannot go back to open");
+        return err_set(err, ERR_INVALID,
+                       "a request is open only until someone acknowledges "
+                       "it; it cannot go back to open");
     return err_set(err, ERR_INVALID, "a request that is %s cannot go back to %s",
                    sr_status_name(from), sr_status_name(to));
 }
@@ -148,8 +150,8 @@ static err_code check_status(const service_request *cur, const lc_change *ch, er
     return ERR_OK;
 }
 
-static err_code check_transfer(const service_request *cur, const lc_change *ch,
-                               const catalog *cat, err_t *err)
+static err_code check_transfer(const service_request *cur, const lc_change *ch, const catalog *cat,
+                               err_t *err)
 {
     if (cur->status == SR_CLOSED)
         return err_set(err, ERR_INVALID, "a closed request cannot be transferred");
@@ -181,13 +183,16 @@ static err_code check_merge(const service_request *cur, const lc_change *ch,
                        "request %" PRId64 " is itself merged into another; merge into that one",
                        target->id);
     if (target->status == SR_CLOSED)
-        return err_set(err, ERR_INVALID, "request %" PRId64 " is closed: merge only into an "
-                                         "open request", target->id);
+        return err_set(err, ERR_INVALID,
+                       "request %" PRId64 " is closed: merge only into an "
+                       "open request",
+                       target->id);
     if (cur->service_code == NULL || target->service_code == NULL ||
         strcmp(cur->service_code, target->service_code) != 0)
         return err_set(err, ERR_INVALID,
                        "request %" PRId64 " is of another service: merge only duplicates of "
-                       "the same service", target->id);
+                       "the same service",
+                       target->id);
     return ERR_OK;
 }
 

@@ -23,12 +23,7 @@
 #include "store/sqlite_int.h"
 #include "util/buf.h"
 
-typedef enum {
-    LS_LAST_EVENT,
-    LS_TRANSFER,
-    LS_MERGE,
-    LS_N
-} lc_stmt_id;
+typedef enum { LS_LAST_EVENT, LS_TRANSFER, LS_MERGE, LS_N } lc_stmt_id;
 
 static const char *const LC_SQL[LS_N] = {
     /* request_event_request (request_id, id) answers it from its last entry. */

@@ -100,8 +100,7 @@ err_code store_request_change_bulk(store_t *s, const catalog *cat, const int64_t
             /* The message from store_request_change may name the request
              * already ("there is no request N"); the prefix says which of
              * the list failed either way. */
-            return err_set(err, rc, "request %" PRId64 ": %s (nothing was changed)", ids[i],
-                           why);
+            return err_set(err, rc, "request %" PRId64 ": %s (nothing was changed)", ids[i], why);
         }
     }
     return ERR_OK;

@@ -57,20 +57,17 @@ static bool says(const err_t *err, const char *want)
 }
 
 /* Expects rc and, when want_msg is given, a message holding it. */
-#define EXPECT(rc_expr, want_rc, want_msg)                                                     \
-    do {                                                                                       \
-        CHECK_INT((rc_expr), want_rc);                                                         \
-        CHECK(says(&err, want_msg));                                                           \
+#define EXPECT(rc_expr, want_rc, want_msg)                                                         \
+    do {                                                                                           \
+        CHECK_INT((rc_expr), want_rc);                                                             \
+        CHECK(says(&err, want_msg));                                                               \
     } while (0)
 
 /* The state machine, as the issue and docs/DESIGN.md state it: rows are
  * from, columns to (open, acknowledged, in_progress, reopened, closed). */
 static const char *const EDGES[SR_STATUS_COUNT] = {
-    [SR_OPEN] = "-yy-y",
-    [SR_ACKNOWLEDGED] = "--y-y",
-    [SR_IN_PROGRESS] = "----y",
-    [SR_REOPENED] = "-yy-y",
-    [SR_CLOSED] = "---y-",
+    [SR_OPEN] = "-yy-y",     [SR_ACKNOWLEDGED] = "--y-y", [SR_IN_PROGRESS] = "----y",
+    [SR_REOPENED] = "-yy-y", [SR_CLOSED] = "---y-",
 };
 
 /* Why each refused edge is refused. */
@@ -158,12 +155,12 @@ static const status_case STATUS_CASES[] = {
      true, ERR_INVALID, "closing as not_responsible needs a public note"},
     {"not_responsible, public note", SR_ACKNOWLEDGED, true, SR_CLOSED, SR_RES_NOT_RESPONSIBLE,
      "A state road: reported to the state", true, ERR_OK, NULL},
-    {"could_not_find, internal", SR_IN_PROGRESS, true, SR_CLOSED, SR_RES_COULD_NOT_FIND, "x",
-     false, ERR_INVALID, "needs a public note"},
+    {"could_not_find, internal", SR_IN_PROGRESS, true, SR_CLOSED, SR_RES_COULD_NOT_FIND, "x", false,
+     ERR_INVALID, "needs a public note"},
     {"could_not_find, public", SR_IN_PROGRESS, true, SR_CLOSED, SR_RES_COULD_NOT_FIND,
      "Nothing at that address", true, ERR_OK, NULL},
-    {"not_fixed, no note", SR_REOPENED, true, SR_CLOSED, SR_RES_NOT_FIXED, NULL, false,
-     ERR_INVALID, "closing as not_fixed needs a public note"},
+    {"not_fixed, no note", SR_REOPENED, true, SR_CLOSED, SR_RES_NOT_FIXED, NULL, false, ERR_INVALID,
+     "closing as not_fixed needs a public note"},
     {"not_fixed, public", SR_REOPENED, true, SR_CLOSED, SR_RES_NOT_FIXED, "No budget this year",
      true, ERR_OK, NULL},
     {"resolution without closing", SR_OPEN, true, SR_ACKNOWLEDGED, SR_RES_FIXED, NULL, false,

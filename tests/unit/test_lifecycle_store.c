@@ -378,9 +378,9 @@ static void test_bulk_all_or_nothing(void)
     /* A missing request, a request twice, too many or none: refused. */
     int64_t with_missing[] = {ids[0], 777777};
     REQUIRE(store_begin(f.fx.s, &err) == ERR_OK);
-    CHECK_INT(store_request_change_bulk(f.fx.s, f.cat, with_missing, 2, &ack, f.fx.pool, &failed,
-                                        &err),
-              ERR_NOT_FOUND);
+    CHECK_INT(
+        store_request_change_bulk(f.fx.s, f.cat, with_missing, 2, &ack, f.fx.pool, &failed, &err),
+        ERR_NOT_FOUND);
     store_rollback(f.fx.s);
     CHECK_INT(failed, 777777);
     CHECK_INT(get(&f, ids[0]).status, SR_OPEN);
@@ -400,10 +400,10 @@ static void test_bulk_all_or_nothing(void)
     /* The four that can: all of them, one event each. */
     int64_t ok[] = {ids[0], ids[1], ids[2], ids[4]};
     REQUIRE(store_begin(f.fx.s, &err) == ERR_OK);
-    CHECK_INT(storefx_finish(f.fx.s,
-                             store_request_change_bulk(f.fx.s, f.cat, ok, 4, &ack, f.fx.pool,
-                                                       &failed, &err),
-                             &err),
+    CHECK_INT(storefx_finish(
+                  f.fx.s,
+                  store_request_change_bulk(f.fx.s, f.cat, ok, 4, &ack, f.fx.pool, &failed, &err),
+                  &err),
               ERR_OK);
     CHECK_INT(failed, 0);
     for (int i = 0; i < 4; i++) {
@@ -472,14 +472,16 @@ static bool in_list(const char *const *list, size_t n, const char *v)
 /* The queue's meaning, written plainly. */
 static bool ref_matches(const store_queue_query *q, const service_request *sr)
 {
-    unsigned mask = q->status_mask ? q->status_mask : ((1u << SR_STATUS_COUNT) - 1) & ~SRQ_STATUS_BIT(SR_CLOSED);
+    unsigned mask = q->status_mask ? q->status_mask
+                                   : ((1u << SR_STATUS_COUNT) - 1) & ~SRQ_STATUS_BIT(SR_CLOSED);
     if (sr->id <= 0 || !in_list(q->agency_codes, q->nagency_codes, sr->agency_code))
         return false;
     if (!(mask & SRQ_STATUS_BIT(sr->status)))
         return false;
     if (q->unacknowledged && sr->status != SR_OPEN && sr->status != SR_REOPENED)
         return false;
-    if (q->overdue && (sr->status == SR_CLOSED || sr->expected_at == 0 || sr->expected_at >= q->now))
+    if (q->overdue &&
+        (sr->status == SR_CLOSED || sr->expected_at == 0 || sr->expected_at >= q->now))
         return false;
     if (q->nservice_codes > 0 && !in_list(q->service_codes, q->nservice_codes, sr->service_code))
         return false;
@@ -723,8 +725,12 @@ static void test_queue_plans(void)
     static const char *const SORTS[] = {"age", "newest", "sla", "updated"};
     for (unsigned sort = 0; sort < 4; sort++) {
         for (int shape = 0; shape < 6; shape++) {
-            store_queue_query q = {.agency_codes = dot, .nagency_codes = 1, .page = 3,
-                                   .page_size = 50, .now = BASE_T, .status_mask = not_closed,
+            store_queue_query q = {.agency_codes = dot,
+                                   .nagency_codes = 1,
+                                   .page = 3,
+                                   .page_size = 50,
+                                   .now = BASE_T,
+                                   .status_mask = not_closed,
                                    .sort = (store_queue_sort)sort};
             const char *what = "open";
             switch (shape) {
@@ -791,8 +797,8 @@ static void test_nearby_open(void)
 
     service_request *got;
     size_t n;
-    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7001, -74.0, 200, BASE_T - DAY, 10,
-                                f.fx.pool, &got, &n, &err),
+    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7001, -74.0, 200, BASE_T - DAY, 10, f.fx.pool,
+                                &got, &n, &err),
               ERR_OK);
     REQUIRE(n == 2);
     CHECK_INT(got[0].id, b); /* newest first; closed, far and other services left out */
@@ -801,21 +807,21 @@ static void test_nearby_open(void)
                                 &got, &n, &err),
               ERR_OK);
     CHECK_INT(n, 1);
-    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7001, -74.0, 200, BASE_T - DAY, 1,
-                                f.fx.pool, &got, &n, &err),
+    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7001, -74.0, 200, BASE_T - DAY, 1, f.fx.pool,
+                                &got, &n, &err),
               ERR_OK);
     CHECK_INT(n, 1);
     CHECK_INT(store_nearby_open(f.fx.s, "", 40.7, -74.0, 200, 0, 10, f.fx.pool, &got, &n, &err),
               ERR_INVALID);
-    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 91.0, -74.0, 200, 0, 10, f.fx.pool, &got, &n,
-                                &err),
-              ERR_INVALID);
-    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7, -74.0, 0, 0, 10, f.fx.pool, &got, &n,
-                                &err),
-              ERR_INVALID);
-    CHECK_INT(store_nearby_open(f.fx.s, "pothole", 40.7, -74.0, 200, 0, 0, f.fx.pool, &got, &n,
-                                &err),
-              ERR_INVALID);
+    CHECK_INT(
+        store_nearby_open(f.fx.s, "pothole", 91.0, -74.0, 200, 0, 10, f.fx.pool, &got, &n, &err),
+        ERR_INVALID);
+    CHECK_INT(
+        store_nearby_open(f.fx.s, "pothole", 40.7, -74.0, 0, 0, 10, f.fx.pool, &got, &n, &err),
+        ERR_INVALID);
+    CHECK_INT(
+        store_nearby_open(f.fx.s, "pothole", 40.7, -74.0, 200, 0, 0, f.fx.pool, &got, &n, &err),
+        ERR_INVALID);
     lcfx_close(&f);
 }
 
