@@ -127,6 +127,7 @@ typedef struct {
     sr_answer *answers;
     size_t nanswers;
     sr_reporter reporter; /* personal: only on the write path */
+    const char *district; /* the district whose boundary holds the point (W2); NULL = none */
 } service_request;
 
 /* A change in a request's life, kept forever (the request's history). */

@@ -389,6 +389,16 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     " created_at BIGINT NOT NULL)" CLUSTERED ";"                                                   \
     "CREATE INDEX web_send_created ON web_send (created_at);"
 
+/*
+ * Version 6: routing by area (W2). The district whose boundary held the
+ * request's point when it was filed (core/route.h), NULL without districts
+ * or outside them. Kept so that a transfer or a figure per district knows
+ * where a request was routed from even after the city redraws its
+ * boundaries. No index yet: nothing selects by it; the first query that
+ * does (a queue or figure per district) adds one.
+ */
+#define SCHEMA_V6 "ALTER TABLE request ADD COLUMN district TEXT;"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -421,6 +431,12 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V5(SQLITE_BYTES, SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V5(PG_BYTES, PG_CLUSTERED),
+     }},
+    {6,
+     "routing by area: the district a request was routed by",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V6,
+         [SCHEMA_POSTGRES] = SCHEMA_V6,
      }},
 };
 
