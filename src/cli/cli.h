@@ -62,6 +62,7 @@ int cmd_hold(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_pages(int argc, char **argv);
+int cmd_districts(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */
@@ -105,6 +106,14 @@ bool cli_make_dirs(const char *dir);
 /* Creates the key file (and its 0700 folder) unless it exists; an
  * existing one is loaded to check it. */
 err_code cli_create_keys(const civic_config *cfg, err_t *err);
+
+/* Routing by area (W2): reads and checks config.json's districts file
+ * against cat. *out is NULL when none is configured (route by service);
+ * else the caller frees it with route_table_free after cat's last use. A
+ * broken file is an error naming the file, the feature and the fault. */
+#include "core/route.h"
+err_code cli_load_routes(const civic_config *cfg, const catalog *cat, route_table **out,
+                         err_t *err);
 
 /* A positive decimal id (a request, a person, a hold). */
 bool cli_parse_id(const char *s, int64_t *out);

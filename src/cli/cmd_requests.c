@@ -124,7 +124,6 @@ static err_code gen_one(const catalog *c, uint64_t *rs, int64_t now, int64_t day
     const service *svc = &c->services[rng_next(rs) % c->nservices];
     memset(sr, 0, sizeof *sr);
     sr->service_code = svc->code;
-    sr->agency_code = svc->agency_code;
     sr->service_notice = svc->service_notice;
     sr->requested_at = now - (int64_t)(rng_unit(rs) * (double)days * 86400.0);
     sr->expected_at = sr_expected_at(svc, sr->requested_at);
@@ -132,6 +131,13 @@ static err_code gen_one(const catalog *c, uint64_t *rs, int64_t now, int64_t day
     sr->has_location = true;
     sr->lat = 40.50 + rng_unit(rs) * 0.40; /* New York City's box */
     sr->lon = -74.25 + rng_unit(rs) * 0.55;
+    /* Routed as intake routes (W2): by the catalog's districts, if any. */
+    route_result route;
+    err_code rc = route_decide(c->routes, svc, true, sr->lat, sr->lon, &route, err);
+    if (rc != ERR_OK)
+        return rc;
+    sr->agency_code = route.agency_code;
+    sr->district = route.district;
     char addr[96];
     snprintf(addr, sizeof addr, "%u %s", (unsigned)(rng_next(rs) % 2000 + 1), PICK(STREETS, rs));
     sr->address = pool_strdup(pool, addr);
@@ -166,9 +172,12 @@ static int requests_generate(const civic_config *cfg, const cli_opt *opts)
     catalog *c = NULL;
     uint64_t rs = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
     int64_t now = (int64_t)time(NULL);
+    route_table *routes = NULL;
     err_code rc = cli_open_store(cfg, false, &s, &err);
     if (rc == ERR_OK)
         rc = store_catalog_load(s, &c, &err);
+    if (rc == ERR_OK && (rc = cli_load_routes(cfg, c, &routes, &err)) == ERR_OK)
+        c->routes = routes;
     if (rc == ERR_OK && c->nservices == 0)
         rc = err_set(&err, ERR_INVALID, "the catalog is empty: import services first");
     for (long long done = 0; rc == ERR_OK && done < count;) {
@@ -193,6 +202,7 @@ static int requests_generate(const civic_config *cfg, const cli_opt *opts)
             fprintf(stderr, "civic311: generated %lld of %lld\n", done, count);
     }
     catalog_free(c);
+    route_table_free(routes);
     store_close(s);
     return rc == ERR_OK ? 0 : cli_fail(&err);
 }

@@ -2,6 +2,9 @@
  * cmd_serve.c - `civic311 serve`: wires the parts together and runs them.
  *
  *   catalog      loaded once from the store; read-only while serving
+ *   routes       the city's districts (config districts), if any, checked
+ *                against the catalog and hung on it before any thread
+ *                starts, so every channel's intake routes by area (W2)
  *   commitq      the one writer thread (group commit, Q1)
  *   o311_api     the Open311 handlers, one read connection per thread
  *   web          311 Online, the residents' website (same intake and writer)
@@ -284,6 +287,7 @@ int cmd_serve(int argc, char **argv)
     err_t err;
     civic_config cfg = {0};
     catalog *cat = NULL;
+    route_table *routes = NULL;
     http_server_t *http = NULL;
     pthread_t housekeeping;
     bool housekeeping_started = false;
@@ -300,6 +304,7 @@ int cmd_serve(int argc, char **argv)
         cli_load_keys(&cfg, &sc.keys, &err) != ERR_OK ||
         cli_lock_keys(&cfg, false, &keys_lock, &err) != ERR_OK ||
         load_catalog(&cfg, &cat, &err) != ERR_OK ||
+        cli_load_routes(&cfg, cat, &routes, &err) != ERR_OK ||
         cli_open_store(&cfg, sync, &sc.maint, &err) != ERR_OK) {
         code = cli_fail(&err);
         goto done;
@@ -313,6 +318,7 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     tzset();
+    cat->routes = routes;
     store_options wopt = {.url = cfg.db_path, .sync = sync, .read_only = false};
     if (commitq_start(&wopt, 512, &sc.writer, &err) != ERR_OK) {
         code = cli_fail(&err);
@@ -378,8 +384,10 @@ int cmd_serve(int argc, char **argv)
     housekeeping_started = true;
     if (!sync)
         log_warn("--unsafe-no-sync: commits are NOT durable; for benchmarks only");
-    log_info("listening on %s port %u (%zu services, jurisdiction_id %s)", ho.listen,
-             http_server_port(http), cat->nservices, cfg.jurisdiction_id);
+    log_info("listening on %s port %u (%zu services, %zu districts, jurisdiction_id %s)",
+             ho.listen, http_server_port(http), cat->nservices,
+             routes ? district_set_count(route_table_districts(routes)) : (size_t)0,
+             cfg.jurisdiction_id);
     wait_for_signal(&set);
     code = 0;
 
@@ -416,6 +424,7 @@ done:
     if (keys_lock >= 0)
         close(keys_lock);
     catalog_free(cat);
+    route_table_free(routes); /* after the catalog that borrowed it */
     config_free(&cfg);
     pthread_cond_destroy(&sc.wake);
     pthread_mutex_destroy(&sc.lock);

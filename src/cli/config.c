@@ -286,7 +286,7 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
                                        "batch_interval_seconds", "privacy", "map",
-                                       "time_zone", NULL};
+                                       "time_zone", "districts", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -331,6 +331,25 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
                      "config: time_zone must name a zone of the tz database, such as "
                      "\"America/New_York\" (Debian's tzdata, under /usr/share/zoneinfo)");
         goto done;
+    }
+    /* "districts": "districts.geojson", relative to DIR unless absolute.
+     * Only the path here: the file is read and checked against the catalog
+     * (which config cannot see) by the commands that route, through
+     * cli_load_routes, and a broken file stops them there. */
+    bool d_bad = false;
+    const char *districts = cfg_str(c->pool, root, "districts", NULL, &d_bad);
+    if (d_bad || (districts != NULL && districts[0] == '\0')) {
+        rc = err_set(err, ERR_INVALID, "config: districts is the path of a GeoJSON file "
+                                       "(relative to the data directory)");
+        goto done;
+    }
+    if (districts != NULL) {
+        c->districts_file =
+            districts[0] == '/' ? districts : path_join(c->pool, c->data_dir, districts);
+        if (c->districts_file == NULL) {
+            rc = err_set(err, ERR_NOMEM, "out of memory");
+            goto done;
+        }
     }
     if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||
         (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK ||

@@ -42,6 +42,10 @@ typedef struct {
     /* the report form's map (issue 4): only where a tile source is set */
     bool has_map;
     web_map map;
+
+    /* routing by area (W2, issue 5): the city's district boundaries, a
+     * GeoJSON file (docs/districts.md); NULL routes by service only */
+    const char *districts_file;
 } civic_config;
 
 /* The key file's default place, relative to DIR. */

@@ -70,6 +70,8 @@ typedef struct {
     size_t nattrs;
 } service;
 
+struct route_table; /* core/route.h */
+
 typedef struct catalog {
     pool_t *pool;
     agency *agencies;
@@ -77,6 +79,12 @@ typedef struct catalog {
     service *services; /* in the order they were added */
     size_t nservices;
     size_t cap_agencies, cap_services;
+    /* Routing by area (W2, core/route.h): the city's districts, or NULL to
+     * route by service only. Borrowed: whoever sets it (serve, at start,
+     * before any thread) frees it after the catalog's last use. It sits
+     * here because every channel's intake already holds the catalog, so a
+     * new channel routes by area without anyone remembering to. */
+    const struct route_table *routes;
 } catalog;
 
 /* Returns a new empty catalog, or NULL when out of memory. */

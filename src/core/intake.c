@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/geo.h"
+#include "core/route.h"
 #include "util/datetime.h"
 #include "util/utf8.h"
 
@@ -369,9 +370,15 @@ err_code intake_request(const catalog *cat, const kv_list *in, sr_channel channe
     if ((rc = check_answers(svc, in, pool, out, err)) != ERR_OK)
         return rc;
 
+    /* W2: the service's agency, or the one its district names. */
+    route_result route;
+    if ((rc = route_decide(cat->routes, svc, out->has_location, out->lat, out->lon, &route,
+                           err)) != ERR_OK)
+        return rc;
     out->status = SR_OPEN;
     out->resolution = SR_RES_NONE;
-    out->agency_code = svc->agency_code;
+    out->agency_code = route.agency_code;
+    out->district = route.district;
     out->service_notice = svc->service_notice;
     out->requested_at = now;
     out->updated_at = now;

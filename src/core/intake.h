@@ -38,8 +38,9 @@
  * limit. Strings in *out point into pool or into in.
  *
  * Sets requested_at = updated_at = now, expected_at from the service's SLA,
- * status open, the agency and service notice from the service, and the
- * channel given. Does not set id or token.
+ * status open, the service notice from the service, the agency and the
+ * district by route_decide (the catalog's route table, by the point when
+ * one was given), and the channel given. Does not set id or token.
  */
 err_code intake_request(const catalog *cat, const kv_list *in, sr_channel channel, int64_t now,
                         pool_t *pool, service_request *out, err_t *err);

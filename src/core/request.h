@@ -128,6 +128,7 @@ typedef struct {
     size_t nanswers;
     sr_reporter reporter; /* personal: only on the write path */
     int64_t merged_into;  /* W5: closed as a duplicate of this request; 0 = none */
+    const char *district; /* the district whose boundary holds the point (W2); NULL = none */
 } service_request;
 
 /* A change in a request's life, kept forever (the request's history). */

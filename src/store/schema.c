@@ -422,6 +422,14 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     "CREATE INDEX request_open_updated ON request (agency_code, updated_at)"                       \
     " WHERE status <> 'closed';"                                                                   \
     "CREATE INDEX request_agency_updated ON request (agency_code, updated_at);"
+ * Version 7: routing by area (W2). The district whose boundary held the
+ * request's point when it was filed (core/route.h), NULL without districts
+ * or outside them. Kept so that a transfer or a figure per district knows
+ * where a request was routed from even after the city redraws its
+ * boundaries. No index yet: nothing selects by it; the first query that
+ * does (a queue or figure per district) adds one.
+ */
+#define SCHEMA_V7 "ALTER TABLE request ADD COLUMN district TEXT;"
 
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
@@ -462,6 +470,12 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V6,
          [SCHEMA_POSTGRES] = SCHEMA_V6,
+     }},
+    {7,
+     "routing by area: the district a request was routed by",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V7,
+         [SCHEMA_POSTGRES] = SCHEMA_V7,
      }},
 };
 

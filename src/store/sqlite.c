@@ -93,7 +93,8 @@ typedef enum {
 #define REQUEST_COLS                                                                               \
     "id, token, service_code, status, resolution, status_notes, agency_code, "                     \
     "service_notice, requested_at, updated_at, expected_at, closed_at, has_location, lat, "        \
-    "lon, address, address_id, zipcode, description, media_url, channel, api_key_id, merged_into"
+    "lon, address, address_id, zipcode, description, media_url, channel, api_key_id, merged_into, "  \
+    "district"
 
 /* The columns of an event, in read_event's order. */
 #define EVENT_COLS                                                                                 \
@@ -151,8 +152,8 @@ static const char *const STMT_SQL[ST_N] = {
         "INSERT INTO request (token, pending, service_code, status, resolution, status_notes, "
         "agency_code, service_notice, requested_at, updated_at, expected_at, closed_at, "
         "has_location, lat, lon, address, address_id, zipcode, description, media_url, "
-        "channel, api_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-        "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        "channel, api_key_id, district) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_ANSWER_INSERT] = "INSERT INTO request_answer (request_id, position, code, value) "
                          "VALUES (?1, ?2, ?3, ?4)",
     [ST_EVENT_INSERT] = "INSERT INTO request_event (request_id, at, kind, status, resolution, "
@@ -813,6 +814,7 @@ static err_code sq_request_row_put(store_conn *c, const service_request *sr, int
         bind_i64(&s, sr->api_key_id);
     else
         bind_null(&s);
+    bind_str(&s, sr->district); /* W2, schema version 6 */
     return stmt_insert(c, &s, "request", id, err);
 }
 
@@ -917,6 +919,7 @@ static void read_request(row *r, void *item)
         r->unknown = true;
     out->api_key_id = rd_i64(r);
     out->merged_into = rd_opt_id(r);
+    out->district = rd_str(r);
 }
 
 err_code sq_request_read(store_conn *c, int64_t id, pool_t *pool, service_request *out,
