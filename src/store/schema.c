@@ -422,6 +422,8 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     "CREATE INDEX request_open_updated ON request (agency_code, updated_at)"                       \
     " WHERE status <> 'closed';"                                                                   \
     "CREATE INDEX request_agency_updated ON request (agency_code, updated_at);"
+
+/*
  * Version 7: routing by area (W2). The district whose boundary held the
  * request's point when it was filed (core/route.h), NULL without districts
  * or outside them. Kept so that a transfer or a figure per district knows
