@@ -43,7 +43,7 @@ run: deps build/civic311
 	./build/civic311 serve --data var/demo --listen 127.0.0.1:8311
 
 test: deps-test
-	$(MAKE) --no-print-directory build/asan/civic311 $(TESTS) $(REPLAYS)
+	$(MAKE) --no-print-directory build/civic311 build/asan/civic311 $(TESTS) $(REPLAYS)
 	$(MAKE) --no-print-directory unit fuzz-replay api-test web-test
 
 deps:

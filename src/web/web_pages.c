@@ -34,7 +34,9 @@ void web_put_time(web_ctx *c, buf_t *b, int64_t t)
         html_fmt(b, "%s", iso);
         return;
     }
-    char day[4], year[8], hm[8];
+    /* Sized for any int, not just sane dates: -O2's format-truncation
+     * check cannot know tm_year is small. */
+    char day[12], year[12], hm[24];
     snprintf(day, sizeof day, "%d", tm.tm_mday);
     snprintf(year, sizeof year, "%d", tm.tm_year + 1900);
     snprintf(hm, sizeof hm, "%02d:%02d", tm.tm_hour, tm.tm_min);
