@@ -324,6 +324,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->privacy_stmt[i]);
     for (int i = 0; i < SQ_ACCOUNT_STMT_SLOTS; i++)
         sqlite3_finalize(c->account_stmt[i]);
+    for (int i = 0; i < SQ_DISCLOSURE_STMT_SLOTS; i++)
+        sqlite3_finalize(c->disclosure_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1527,4 +1529,13 @@ const store_backend store_sqlite_backend = {
     .session_list = sqa_session_list,
     .session_purge = sqa_session_purge,
     .subject_requests = sqa_subject_requests,
+    /* ---- the disclosure register and the figures (issue 5) ---- */
+    .disclosure_insert = sqd_disclosure_insert,
+    .disclosure_get = sqd_disclosure_get,
+    .disclosure_list = sqd_disclosure_list,
+    .disclosure_approve = sqd_disclosure_approve,
+    .disclosure_close = sqd_disclosure_close,
+    .disclosure_export_insert = sqd_disclosure_export_insert,
+    .disclosure_exports = sqd_disclosure_exports,
+    .stats_rows = sqd_stats_rows,
 };

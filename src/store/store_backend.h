@@ -174,6 +174,24 @@ typedef struct {
     err_code (*session_purge)(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
     err_code (*subject_requests)(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
                                  int64_t **request_ids, size_t *count, err_t *err);
+
+    /* ---- the disclosure register (issue 5, P4) ---- */
+    err_code (*disclosure_insert)(store_conn *c, store_disclosure *d, err_t *err);
+    err_code (*disclosure_get)(store_conn *c, int64_t id, pool_t *pool, store_disclosure *out,
+                               err_t *err);
+    err_code (*disclosure_list)(store_conn *c, bool open_only, size_t max, pool_t *pool,
+                                store_disclosure **out, size_t *count, err_t *err);
+    err_code (*disclosure_approve)(store_conn *c, int64_t id, const char *by, const char *role,
+                                   int64_t now, err_t *err);
+    err_code (*disclosure_close)(store_conn *c, int64_t id, const char *by, int64_t now,
+                                 err_t *err);
+    err_code (*disclosure_export_insert)(store_conn *c, store_disclosure_export *e, err_t *err);
+    err_code (*disclosure_exports)(store_conn *c, int64_t order_id, pool_t *pool,
+                                   store_disclosure_export **out, size_t *count, err_t *err);
+
+    /* ---- figures for managers (issue 5, item 8) ---- */
+    err_code (*stats_rows)(store_conn *c, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
+                           err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;
