@@ -516,3 +516,41 @@ err_code disclosure_export(store_t *s, const keyring_t *k, const gate_actor *a, 
         memset(out, 0, sizeof *out);
     return rc;
 }
+
+err_code disclosure_check_direct_read(store_t *s, const gate_actor *a, gate_purpose p,
+                                      int64_t request_id, unsigned classes, int64_t now,
+                                      err_t *err)
+{
+    if (!valid_actor(a))
+        return err_set(err, ERR_INVALID, "disclosure: who is reading, in what role");
+    if (a->role != GATE_RECORDS_OFFICER)
+        return ERR_OK;
+    pool_t *pool = pool_new();
+    service_request sr;
+    err_code rc = pool == NULL ? err_set(err, ERR_NOMEM, "out of memory")
+                               : store_request_get(s, request_id, pool, &sr, err);
+    pool_free(pool);
+    if (rc != ERR_OK)
+        return rc;
+    char reason[AUDIT_TEXT_MAX];
+    snprintf(reason, sizeof reason,
+             "policy: a records officer reads personal data only through an export under an "
+             "approved order in the disclosure register (asked for %s)",
+             gate_purpose_name(p));
+    buf_t names = BUF_INIT;
+    class_names(&names, classes, false);
+    audit_entry e = audit_entry_init(now, AUDIT_REFUSE, a->actor);
+    e.role = gate_role_name(a->role);
+    e.purpose = gate_purpose_name(p);
+    e.request_id = request_id;
+    e.fields = names.len > 0 ? names.data : NULL;
+    e.reason = reason;
+    rc = buf_failed(&names) ? err_set(err, ERR_NOMEM, "out of memory")
+                            : audit_append(s, &e, NULL, err);
+    buf_free(&names);
+    if (rc != ERR_OK)
+        return rc;
+    return err_set(err, ERR_FORBIDDEN,
+                   "refused: a records officer reads personal data only through the disclosure "
+                   "register (civic311 disclosure export)");
+}

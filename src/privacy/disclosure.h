@@ -132,4 +132,18 @@ err_code disclosure_export(store_t *s, const keyring_t *k, const gate_actor *a, 
                            int64_t now, pool_t *pool, buf_t *doc, disclosure_receipt *out,
                            err_t *err);
 
+/*
+ * The side door, closed: a records officer's need to know personal data is
+ * the court orders it answers, so it reads personal data only through an
+ * export under an approved order, never directly (`civic311 personal
+ * show`, a console page). A direct read calls this first: for a records
+ * officer it writes one "refuse" entry naming the request and returns
+ * ERR_FORBIDDEN (saying to use the register); for any other role it
+ * writes nothing and returns ERR_OK, and the gatekeeper decides as ever.
+ * ERR_NOT_FOUND, with nothing written, for a request that does not exist.
+ */
+err_code disclosure_check_direct_read(store_t *s, const gate_actor *a, gate_purpose p,
+                                      int64_t request_id, unsigned classes, int64_t now,
+                                      err_t *err);
+
 #endif

@@ -15,6 +15,8 @@ command line (`civic311 disclosure`) on the same installation.
   class the policy keeps from the role. Each exports nothing (no file, no
   stdout, no register row), says why, and is one "refuse" audit entry.
 - Bad input is refused with exit 2 and leaves the register as it was.
+- The side door is shut: a records officer's `personal show` is refused
+  (and recorded); its reads go through the register.
 """
 import hashlib
 import json
@@ -292,6 +294,22 @@ class Disclosure(PrivacyStory):
                      ["--id", "x", "--actor", "a", "--role", "records_officer"]):
             code, out, err = self.cli("export", *argv)
             self.assertEqual(code, 2, "%r: %s%s" % (argv, out, err))
+
+    def test_records_officer_reads_only_through_the_register(self):
+        """personal show as a records officer: refused and recorded; the export still works"""
+        r1, p1 = self.file_person()
+        before = audit_size(self.inst)
+        code, out, err = self.inst.cli("personal", "show", "--request", r1, "--role",
+                                       "records_officer", "--actor", "rita", "--purpose",
+                                       "required_by_law", check=False)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("disclosure register", err)
+        self.assertEqual(out, "")
+        new = audit_entries(self.inst, before)
+        self.assertEqual([(e["action"], e["request"]) for e in new], [("refuse", int(r1))])
+        code, out, err = self.export(self.approved([r1]), actor="rita")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["requests"][0]["fields"]["email"], p1["email"])
 
     def test_list(self):
         """list shows open orders by default, every order with --all; no personal data"""
