@@ -460,8 +460,8 @@ err_code disclosure_export(store_t *s, const keyring_t *k, const gate_actor *a, 
                           ? "disclosure: order %lld is closed"
                           : "disclosure: order %lld is not approved by a second officer",
                       (long long)order_id);
-    int64_t *ids;
-    size_t n;
+    int64_t *ids = NULL;
+    size_t n = 0;
     rc = export_scope(s, a, &o, request_ids, nrequests, classes, now, pool, &ids, &n, &mask, err);
     if (rc != ERR_OK)
         return rc;
