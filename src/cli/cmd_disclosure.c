@@ -154,9 +154,8 @@ static err_code close_txn(cli_env *env, void *arg, err_t *err)
 static err_code export_txn(cli_env *env, void *arg, err_t *err)
 {
     disclosure_job *job = arg;
-    return disclosure_export(env->store, env->keys, &job->actor, job->order_id, job->ids,
-                             job->nids, job->classes, job->now, job->pool, &job->doc,
-                             &job->receipt, err);
+    return disclosure_export(env->store, env->keys, &job->actor, job->order_id, job->ids, job->nids,
+                             job->classes, job->now, job->pool, &job->doc, &job->receipt, err);
 }
 
 /* Writes the document to a new file (never over an existing one), on
@@ -362,14 +361,16 @@ static int report(const char *sub, disclosure_job *job, const char *out_path)
     const disclosure_receipt *r = &job->receipt;
     if (out_path == NULL) {
         if (fwrite(job->doc.data, 1, job->doc.len, stdout) != job->doc.len || fflush(stdout)) {
-            fprintf(stderr, "civic311: export %lld is recorded but could not be written out: "
-                            "run the export again\n",
+            fprintf(stderr,
+                    "civic311: export %lld is recorded but could not be written out: "
+                    "run the export again\n",
                     (long long)r->export_id);
             return 1;
         }
     } else if (!write_new_file(out_path, &job->doc)) {
-        fprintf(stderr, "civic311: export %lld is recorded but nothing was written: run the "
-                        "export again\n",
+        fprintf(stderr,
+                "civic311: export %lld is recorded but nothing was written: run the "
+                "export again\n",
                 (long long)r->export_id);
         return 1;
     }
@@ -381,13 +382,12 @@ static int report(const char *sub, disclosure_job *job, const char *out_path)
 
 int cmd_disclosure(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL},      {"--actor", true, NULL},
-                      {"--role", true, NULL},      {"--id", true, NULL},
-                      {"--requester", true, NULL}, {"--reference", true, NULL},
-                      {"--legal-basis", true, NULL}, {"--received", true, NULL},
-                      {"--requests", true, NULL},  {"--classes", true, NULL},
-                      {"--out", true, NULL},       {"--all", false, NULL},
-                      {"--help", false, NULL},     {NULL, false, NULL}};
+    cli_opt opts[] = {
+        {"--data", true, NULL},        {"--actor", true, NULL},     {"--role", true, NULL},
+        {"--id", true, NULL},          {"--requester", true, NULL}, {"--reference", true, NULL},
+        {"--legal-basis", true, NULL}, {"--received", true, NULL},  {"--requests", true, NULL},
+        {"--classes", true, NULL},     {"--out", true, NULL},       {"--all", false, NULL},
+        {"--help", false, NULL},       {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
     if (cli_wants_help(argc, argv, 2))

@@ -35,8 +35,8 @@ static bool parse_day(const char *s, int64_t *out)
 
 int cmd_stats(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL}, {"--from", true, NULL},   {"--to", true, NULL},
-                      {"--by", true, NULL},   {"--format", true, NULL}, {"--now", true, NULL},
+    cli_opt opts[] = {{"--data", true, NULL},  {"--from", true, NULL},   {"--to", true, NULL},
+                      {"--by", true, NULL},    {"--format", true, NULL}, {"--now", true, NULL},
                       {"--help", false, NULL}, {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;

@@ -24,9 +24,9 @@ static const char *const DIM_NAMES[] = {"service", "agency", "all"};
 _Static_assert(COUNT(DIM_NAMES) == STATS_DIM_COUNT, "a dimension without a name");
 
 /* Column order of by_resolution, first to last. */
-static const sr_resolution RESOLUTIONS[STATS_RES_COUNT] = {
-    SR_RES_FIXED, SR_RES_DUPLICATE, SR_RES_NOT_RESPONSIBLE, SR_RES_COULD_NOT_FIND,
-    SR_RES_NOT_FIXED};
+static const sr_resolution RESOLUTIONS[STATS_RES_COUNT] = {SR_RES_FIXED, SR_RES_DUPLICATE,
+                                                           SR_RES_NOT_RESPONSIBLE,
+                                                           SR_RES_COULD_NOT_FIND, SR_RES_NOT_FIXED};
 
 const char *stats_dim_name(stats_dim d)
 {
@@ -225,9 +225,8 @@ err_code stats_add(stats_t *st, const stats_row *row, err_t *err)
     }
     /* A request closed before it was filed is a clock's mistake: it took
      * no time, rather than negative time. */
-    int64_t took = closed && row->closed_at > row->requested_at
-                       ? row->closed_at - row->requested_at
-                       : 0;
+    int64_t took =
+        closed && row->closed_at > row->requested_at ? row->closed_at - row->requested_at : 0;
     for (size_t d = 0; d < STATS_DIM_COUNT; d++) {
         group *g = gs[d];
         if (g == NULL)

@@ -49,11 +49,7 @@ typedef struct {
 /* Hands one row to whoever collects them (stats_add_cb, or a test). */
 typedef err_code (*stats_row_fn)(void *ctx, const stats_row *row, err_t *err);
 
-typedef enum {
-    STATS_BY_SERVICE = 0,
-    STATS_BY_AGENCY,
-    STATS_OVERALL
-} stats_dim;
+typedef enum { STATS_BY_SERVICE = 0, STATS_BY_AGENCY, STATS_OVERALL } stats_dim;
 
 #define STATS_DIM_COUNT 3
 #define STATS_BIT(d) (1u << (unsigned)(d))

@@ -127,16 +127,19 @@ err_code disclosure_register(store_t *s, const gate_actor *a, const disclosure_o
     if (in == NULL || order_id == NULL)
         return err_set(err, ERR_INVALID, "disclosure_register: no order");
     if (!plain_text(in->requester, DISCLOSURE_TEXT_MAX))
-        return err_set(err, ERR_INVALID, "the requester (the court or agency) is 1-%d bytes of "
-                                         "text without control characters",
+        return err_set(err, ERR_INVALID,
+                       "the requester (the court or agency) is 1-%d bytes of "
+                       "text without control characters",
                        DISCLOSURE_TEXT_MAX);
     if (!printable_ascii(in->reference, DISCLOSURE_REFERENCE_MAX))
-        return err_set(err, ERR_INVALID, "the reference (docket or case number) is 1-%d "
-                                         "printable ASCII characters",
+        return err_set(err, ERR_INVALID,
+                       "the reference (docket or case number) is 1-%d "
+                       "printable ASCII characters",
                        DISCLOSURE_REFERENCE_MAX);
     if (!plain_text(in->legal_basis, DISCLOSURE_TEXT_MAX))
-        return err_set(err, ERR_INVALID, "the legal basis is 1-%d bytes of text without control "
-                                         "characters",
+        return err_set(err, ERR_INVALID,
+                       "the legal basis is 1-%d bytes of text without control "
+                       "characters",
                        DISCLOSURE_TEXT_MAX);
     if (in->received_at <= 0 || in->received_at > now)
         return err_set(err, ERR_INVALID, "the order's received date must not be in the future");
@@ -306,7 +309,8 @@ static err_code doc_request(store_t *s, const keyring_t *k, const gate_actor *a,
         return rc;
     gate_view v;
     memset(&v, 0, sizeof v);
-    unsigned field_classes = classes & (DC_BIT(DC_CONTACT) | DC_BIT(DC_DEVICE) | DC_BIT(DC_ACCOUNT));
+    unsigned field_classes =
+        classes & (DC_BIT(DC_CONTACT) | DC_BIT(DC_DEVICE) | DC_BIT(DC_ACCOUNT));
     if (field_classes != 0 &&
         (rc = gate_read_request(s, k, a, PURPOSE, id, field_classes, now, pool, &v, err)) != ERR_OK)
         return rc;
@@ -365,8 +369,8 @@ static err_code doc_request(store_t *s, const keyring_t *k, const gate_actor *a,
  * order and the policy; a refusal is recorded. *ids is sorted. */
 static err_code export_scope(store_t *s, const gate_actor *a, const store_disclosure *o,
                              const int64_t *request_ids, size_t nrequests, unsigned classes,
-                             int64_t now, pool_t *pool, int64_t **ids, size_t *n,
-                             unsigned *mask, err_t *err)
+                             int64_t now, pool_t *pool, int64_t **ids, size_t *n, unsigned *mask,
+                             err_t *err)
 {
     *mask = classes != 0 ? classes : o->classes;
     if ((*mask & ~(unsigned)DC_ALL) != 0)
@@ -386,11 +390,10 @@ static err_code export_scope(store_t *s, const gate_actor *a, const store_disclo
     if ((*mask & ~o->classes) != 0) {
         buf_t extra = BUF_INIT;
         class_names(&extra, *mask & ~o->classes, false);
-        err_code rc = buf_failed(&extra)
-                          ? err_set(err, ERR_NOMEM, "out of memory")
-                          : refuse(s, a, 0, *mask, now, err,
-                                   "disclosure: order %lld does not cover %s data",
-                                   (long long)o->id, extra.data);
+        err_code rc = buf_failed(&extra) ? err_set(err, ERR_NOMEM, "out of memory")
+                                         : refuse(s, a, 0, *mask, now, err,
+                                                  "disclosure: order %lld does not cover %s data",
+                                                  (long long)o->id, extra.data);
         buf_free(&extra);
         return rc;
     }
@@ -413,14 +416,15 @@ static err_code export_scope(store_t *s, const gate_actor *a, const store_disclo
 
 /* One "disclose" entry per request released. */
 static err_code audit_released(store_t *s, const gate_actor *a, const store_disclosure *o,
-                               const disclosure_receipt *r, int64_t request_id,
-                               int64_t subject_id, int64_t now, err_t *err)
+                               const disclosure_receipt *r, int64_t request_id, int64_t subject_id,
+                               int64_t now, err_t *err)
 {
     buf_t names = BUF_INIT;
     class_names(&names, r->classes, false);
     char reason[AUDIT_TEXT_MAX];
-    snprintf(reason, sizeof reason, "court order %s (register order %lld, export %lld, sha256 %.16s)",
-             o->reference, (long long)o->id, (long long)r->export_id, r->digest_hex);
+    snprintf(reason, sizeof reason,
+             "court order %s (register order %lld, export %lld, sha256 %.16s)", o->reference,
+             (long long)o->id, (long long)r->export_id, r->digest_hex);
     audit_entry e = audit_entry_init(now, AUDIT_DISCLOSE, a->actor);
     e.role = gate_role_name(a->role);
     e.purpose = gate_purpose_name(PURPOSE);
@@ -518,8 +522,7 @@ err_code disclosure_export(store_t *s, const keyring_t *k, const gate_actor *a, 
 }
 
 err_code disclosure_check_direct_read(store_t *s, const gate_actor *a, gate_purpose p,
-                                      int64_t request_id, unsigned classes, int64_t now,
-                                      err_t *err)
+                                      int64_t request_id, unsigned classes, int64_t now, err_t *err)
 {
     if (!valid_actor(a))
         return err_set(err, ERR_INVALID, "disclosure: who is reading, in what role");

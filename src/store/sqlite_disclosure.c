@@ -174,8 +174,9 @@ err_code sqd_disclosure_insert(store_conn *c, store_disclosure *d, err_t *err)
     bind_i64(&s, d->recorded_at);
     ec = stmt_insert(c, &s, "disclosure_order", &d->id, err);
     if (ec == ERR_CONFLICT)
-        return err_set(err, ERR_CONFLICT, "this requester has an order with this reference "
-                                          "in the register already");
+        return err_set(err, ERR_CONFLICT,
+                       "this requester has an order with this reference "
+                       "in the register already");
     for (size_t i = 0; ec == ERR_OK && i < d->nrequests; i++) {
         bool exists = false;
         ec = request_exists(c, d->request_ids[i], &exists, err);

@@ -118,8 +118,8 @@ static int64_t count(storefx *fx, const char *sql)
 
 static disclosure_order_input order_for(const int64_t *ids, size_t n, const char *ref)
 {
-    return (disclosure_order_input){"District Court", ref, "18 U.S.C. 2703(d)", T0 - DAY, ids,
-                                    n, DC_BIT(DC_CONTACT)};
+    return (disclosure_order_input){"District Court",  ref, "18 U.S.C. 2703(d)", T0 - DAY, ids, n,
+                                    DC_BIT(DC_CONTACT)};
 }
 
 static void test_register_checks(void)
@@ -150,8 +150,9 @@ static void test_register_checks(void)
         {"Court", "R", "B", T0 - DAY, 0},     {"Court", "R", "B", T0 - DAY, 1u << DC_COUNT},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        c.in = (disclosure_order_input){bad[i].requester, bad[i].reference, bad[i].basis,
-                                        bad[i].received, ids, 1, bad[i].classes};
+        c.in = (disclosure_order_input){
+            bad[i].requester, bad[i].reference, bad[i].basis, bad[i].received, ids, 1,
+            bad[i].classes};
         err_code rc = run(&fx, REGISTER, &c, T0, &err);
         if (rc != ERR_INVALID)
             fprintf(stderr, "bad order %zu: %d %s\n", i, rc, err.msg);
@@ -223,8 +224,7 @@ static void test_two_person_rule(void)
                        "approved_role = 'x', approved_at = 1",
                        NULL, NULL, NULL) == SQLITE_CONSTRAINT);
     sqlite3_close(db);
-    CHECK_INT(count(&fx, "SELECT count(*) FROM disclosure_order WHERE approved_at IS NOT NULL"),
-              0);
+    CHECK_INT(count(&fx, "SELECT count(*) FROM disclosure_order WHERE approved_at IS NOT NULL"), 0);
 
     c.a = &bob;
     CHECK_INT(run(&fx, APPROVE, &c, T0 + 2, &err), ERR_OK);

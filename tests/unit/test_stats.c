@@ -205,12 +205,13 @@ static void test_csv_and_json(void)
     REQUIRE(st != NULL);
     buf_t b = BUF_INIT;
     CHECK_INT(stats_write_csv(st, &b, &err), ERR_OK);
-    CHECK_STR(b.data, STATS_CSV_COLUMNS "\r\n"
-                      "service,light,1,0,1,1,,,0,0,,0,0,0,0,0\r\n"
-                      "service,\"pot,hole\",3,3,0,0,7200,14400,3,2,0.6667,2,0,0,0,1\r\n"
-                      "agency,,1,0,1,1,,,0,0,,0,0,0,0,0\r\n"
-                      "agency,DOT,3,3,0,0,7200,14400,3,2,0.6667,2,0,0,0,1\r\n"
-                      "all,,4,3,1,1,7200,14400,3,2,0.6667,2,0,0,0,1\r\n");
+    CHECK_STR(b.data,
+              STATS_CSV_COLUMNS "\r\n"
+                                "service,light,1,0,1,1,,,0,0,,0,0,0,0,0\r\n"
+                                "service,\"pot,hole\",3,3,0,0,7200,14400,3,2,0.6667,2,0,0,0,1\r\n"
+                                "agency,,1,0,1,1,,,0,0,,0,0,0,0,0\r\n"
+                                "agency,DOT,3,3,0,0,7200,14400,3,2,0.6667,2,0,0,0,1\r\n"
+                                "all,,4,3,1,1,7200,14400,3,2,0.6667,2,0,0,0,1\r\n");
     buf_reset(&b);
     CHECK_INT(stats_write_json(st, &b, &err), ERR_OK);
     CHECK(strstr(b.data, "{\"group_by\":\"agency\",\"group\":null,\"filed\":1,") != NULL);
@@ -301,15 +302,15 @@ static void test_random_against_reference(void)
 static void test_a_million_rows(void)
 {
     err_t err;
-    stats_t *st = stats_new(STATS_BIT(STATS_BY_SERVICE) | STATS_BIT(STATS_BY_AGENCY), T0,
-                            T0 + 86400, T0);
+    stats_t *st =
+        stats_new(STATS_BIT(STATS_BY_SERVICE) | STATS_BIT(STATS_BY_AGENCY), T0, T0 + 86400, T0);
     REQUIRE(st != NULL);
     char svc[16], ag[8];
     for (int64_t i = 0; i < 1000000; i++) {
         snprintf(svc, sizeof svc, "svc-%d", (int)(i % 200));
         snprintf(ag, sizeof ag, "A%d", (int)(i % 12));
-        stats_row row = i % 3 == 0 ? open_row(svc, ag, T0, H)
-                                   : closed(svc, ag, T0, i % 1000, H, SR_RES_FIXED);
+        stats_row row =
+            i % 3 == 0 ? open_row(svc, ag, T0, H) : closed(svc, ag, T0, i % 1000, H, SR_RES_FIXED);
         if (stats_add(st, &row, &err) != ERR_OK) {
             CHECK(!"stats_add failed");
             break;
@@ -382,7 +383,8 @@ static void test_store_stream(void)
     CHECK_INT(s.min_at, T0 + 86400);
     CHECK_INT(s.max_at, T0 + 3 * 86400);
     /* Through the domain: one closed in 1 day (within 2), one in 7 (late). */
-    stats_t *st = stats_new(STATS_BIT(STATS_BY_AGENCY), T0 + 86400, T0 + 4 * 86400, T0 + 10 * 86400);
+    stats_t *st =
+        stats_new(STATS_BIT(STATS_BY_AGENCY), T0 + 86400, T0 + 4 * 86400, T0 + 10 * 86400);
     REQUIRE(st != NULL);
     CHECK_INT(store_stats_rows(fx.s, T0 + 86400, T0 + 4 * 86400, stats_add_cb, st, &err), ERR_OK);
     stats_finish(st);
@@ -405,5 +407,4 @@ static void test_store_stream(void)
 
 TEST_MAIN(TEST(test_nearest_rank), TEST(test_small_sets_by_hand), TEST(test_sla_edge),
           TEST(test_empty_and_bad_rows), TEST(test_csv_and_json),
-          TEST(test_random_against_reference), TEST(test_a_million_rows),
-          TEST(test_store_stream))
+          TEST(test_random_against_reference), TEST(test_a_million_rows), TEST(test_store_stream))
