@@ -63,6 +63,8 @@ int cmd_retention(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_pages(int argc, char **argv);
 int cmd_districts(int argc, char **argv);
+int cmd_disclosure(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */

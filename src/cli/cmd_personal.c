@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "privacy/disclosure.h"
 #include "privacy/gate.h"
 #include "privacy/retention.h"
 #include "util/buf.h"
@@ -30,6 +31,7 @@ static const char HELP[] =
     "show   prints the personal data of one request as JSON, if the policy lets\n"
     "       ROLE read it for PURPOSE; --agency names the actor's agencies (agency\n"
     "       staff see only requests routed to them). Default class: contact.\n"
+    "       A records officer reads only through `civic311 disclosure export`.\n"
     "find   prints the numbers of the requests whose reporter gave that email\n"
     "       or phone, newest first (a blind-index lookup).\n"
     "erase  erases a request's personal data now (default: every class), unless\n"
@@ -122,6 +124,10 @@ static bool parse_actor(const cli_opt *opts, personal_job *job, bool need_role)
 static err_code show_txn(cli_env *env, void *arg, err_t *err)
 {
     personal_job *job = arg;
+    err_code rc = disclosure_check_direct_read(env->store, &job->actor, job->purpose,
+                                               job->request_id, job->classes, job->now, err);
+    if (rc != ERR_OK)
+        return rc;
     return gate_read_request(env->store, env->keys, &job->actor, job->purpose, job->request_id,
                              job->classes, job->now, job->pool, &job->view, err);
 }

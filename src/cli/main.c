@@ -29,6 +29,8 @@ static const char USAGE[] =
     "  backup     write a consistent copy of the store\n"
     "  pages      the website's page views per page and day (aggregate only)\n"
     "  districts  check district boundaries and where a point routes (by area)\n"
+    "  disclosure the disclosure register: court orders, their approval, exports\n"
+    "  stats      response-time and SLA figures per service and agency (CSV, JSON)\n"
     "  version    print the version\n"
     "\n"
     "`civic311 <command> --help` describes each command.\n"
@@ -58,10 +60,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*run)(int, char **);
-    } privacy_cmds[] = {{"keys", cmd_keys},         {"personal", cmd_personal},
-                        {"hold", cmd_hold},         {"retention", cmd_retention},
-                        {"audit", cmd_audit},       {"backup", cmd_backup},
-                        {"pages", cmd_pages},       {"districts", cmd_districts}};
+    } privacy_cmds[] = {
+        {"keys", cmd_keys},           {"personal", cmd_personal},   {"hold", cmd_hold},
+        {"retention", cmd_retention}, {"audit", cmd_audit},         {"backup", cmd_backup},
+        {"pages", cmd_pages},         {"districts", cmd_districts}, {"disclosure", cmd_disclosure},
+        {"stats", cmd_stats}};
     for (size_t i = 0; i < sizeof privacy_cmds / sizeof privacy_cmds[0]; i++)
         if (strcmp(cmd, privacy_cmds[i].name) == 0)
             return privacy_cmds[i].run(argc, argv);

@@ -415,7 +415,7 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     "ALTER TABLE request_event ADD COLUMN to_agency TEXT;"                                         \
     "ALTER TABLE request_event ADD COLUMN merged_into BIGINT;"                                     \
     "CREATE INDEX request_merged ON request (merged_into) WHERE merged_into IS NOT NULL;"          \
-    "CREATE INDEX request_open_age ON request (agency_code, requested_at)"                         \
+    "CREATE INDEX request_open_filed ON request (agency_code, requested_at)"                         \
     " WHERE status <> 'closed';"                                                                   \
     "CREATE INDEX request_open_due ON request (agency_code, expected_at)"                          \
     " WHERE status <> 'closed';"                                                                   \
@@ -432,6 +432,62 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
  * does (a queue or figure per district) adds one.
  */
 #define SCHEMA_V7 "ALTER TABLE request ADD COLUMN district TEXT;"
+
+/*
+ * Version 8: the disclosure register (P4). Every court order or
+ * law-enforcement request for personal data, who recorded it and who (a
+ * second officer) approved it, the requests it names, and every export
+ * made under it with a digest of the document that left. The register
+ * names institutions and request numbers, never a person: requester is
+ * the court or agency, reference its docket or case number.
+ *
+ * The two-person rule is also a CHECK, so no writer can approve its own
+ * order whatever the code above it does.
+ */
+#define SCHEMA_V8(ID, BYTES, CLUSTERED)                                                            \
+    "CREATE TABLE disclosure_order ("                                                              \
+    " id " ID ","                                                                                  \
+    " requester TEXT NOT NULL,"   /* the court or agency that asks */                              \
+    " reference TEXT NOT NULL,"   /* its docket, case or request number */                         \
+    " legal_basis TEXT NOT NULL," /* the statute or rule it relies on */                           \
+    " classes TEXT NOT NULL,"     /* data class names in scope: "contact,media" */                 \
+    " received_at BIGINT NOT NULL,"                                                                \
+    " recorded_by TEXT NOT NULL,"                                                                  \
+    " recorded_role TEXT NOT NULL,"                                                                \
+    " recorded_at BIGINT NOT NULL,"                                                                \
+    " approved_by TEXT,"                                                                           \
+    " approved_role TEXT,"                                                                         \
+    " approved_at BIGINT,"                                                                         \
+    " closed_by TEXT,"                                                                             \
+    " closed_at BIGINT,"                                                                           \
+    " CHECK (approved_by IS NULL OR approved_by <> recorded_by),"                                  \
+    " CHECK ((approved_by IS NULL) = (approved_at IS NULL)"                                        \
+    "        AND (approved_by IS NULL) = (approved_role IS NULL)),"                                \
+    " CHECK ((closed_by IS NULL) = (closed_at IS NULL)));"                                         \
+    "CREATE UNIQUE INDEX disclosure_order_ref ON disclosure_order (requester, reference);"         \
+    "CREATE INDEX disclosure_order_open ON disclosure_order (id) WHERE closed_at IS NULL;"         \
+                                                                                                   \
+    "CREATE TABLE disclosure_scope ("                                                              \
+    " order_id BIGINT NOT NULL REFERENCES disclosure_order (id),"                                  \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " PRIMARY KEY (order_id, request_id))" CLUSTERED ";"                                           \
+                                                                                                   \
+    "CREATE TABLE disclosure_export ("                                                             \
+    " id " ID ","                                                                                  \
+    " order_id BIGINT NOT NULL REFERENCES disclosure_order (id),"                                  \
+    " exported_by TEXT NOT NULL,"                                                                  \
+    " role TEXT NOT NULL,"                                                                         \
+    " exported_at BIGINT NOT NULL,"                                                                \
+    " classes TEXT NOT NULL,"                                                                      \
+    " digest " BYTES " NOT NULL," /* SHA-256 of the exported document */                           \
+    " bytes BIGINT NOT NULL);"                                                                     \
+    "CREATE INDEX disclosure_export_order ON disclosure_export (order_id, id);"                    \
+                                                                                                   \
+    "CREATE TABLE disclosure_released ("                                                           \
+    " export_id BIGINT NOT NULL REFERENCES disclosure_export (id),"                                \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " PRIMARY KEY (export_id, request_id))" CLUSTERED ";"                                          \
+    "CREATE INDEX disclosure_released_request ON disclosure_released (request_id);"
 
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
@@ -478,6 +534,13 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V7,
          [SCHEMA_POSTGRES] = SCHEMA_V7,
+     }},
+    {8,
+     "the disclosure register: court orders and law-enforcement requests, their approval, "
+     "scope and exports",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V8(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V8(PG_ID, PG_BYTES, PG_CLUSTERED),
      }},
 };
 

@@ -331,6 +331,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->account_stmt[i]);
     for (int i = 0; i < SQ_LIFECYCLE_STMT_SLOTS; i++)
         sqlite3_finalize(c->lifecycle_stmt[i]);
+    for (int i = 0; i < SQ_DISCLOSURE_STMT_SLOTS; i++)
+        sqlite3_finalize(c->disclosure_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1563,4 +1565,13 @@ const store_backend store_sqlite_backend = {
     .request_lock = sqlc_request_lock,
     .queue_fetch = sqlc_queue_fetch,
     .queue_count = sqlc_queue_count,
+    /* ---- the disclosure register and the figures (issue 5) ---- */
+    .disclosure_insert = sqd_disclosure_insert,
+    .disclosure_get = sqd_disclosure_get,
+    .disclosure_list = sqd_disclosure_list,
+    .disclosure_approve = sqd_disclosure_approve,
+    .disclosure_close = sqd_disclosure_close,
+    .disclosure_export_insert = sqd_disclosure_export_insert,
+    .disclosure_exports = sqd_disclosure_exports,
+    .stats_rows = sqd_stats_rows,
 };

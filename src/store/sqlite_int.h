@@ -4,7 +4,7 @@
  * and reading its rows: the one row of a lookup, a count, every row in
  * turn or all of them into a list.
  *
- * Internal to the backend: only sqlite.c and sqlite_privacy.c include it,
+ * Internal to the backend: only the sqlite*.c files include it,
  * and with it sqlite3.h. They are the only files that see a SQLite type;
  * everything else goes through store.h.
  *
@@ -31,6 +31,7 @@
 #define SQ_SEARCH_SLOTS 16       /* sqlite.c: the search LRU */
 #define SQ_ACCOUNT_STMT_SLOTS 24 /* sqlite_account.c: accounts and their sessions */
 #define SQ_LIFECYCLE_STMT_SLOTS 8 /* sqlite_lifecycle.c: the lifecycle and the queue */
+#define SQ_DISCLOSURE_STMT_SLOTS 16 /* sqlite_disclosure.c: the register, the figures */
 
 /* ---- the connection ---- */
 
@@ -69,6 +70,7 @@ struct store_conn {
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
     sqlite3_stmt *lifecycle_stmt[SQ_LIFECYCLE_STMT_SLOTS]; /* prepared on first use */
+    sqlite3_stmt *disclosure_stmt[SQ_DISCLOSURE_STMT_SLOTS]; /* prepared on first use */
 };
 
 /* Turns a SQLite result code into ours, with the message db keeps beside
@@ -658,5 +660,21 @@ err_code sqlc_queue_fetch(store_conn *c, const store_queue_query *q, const char 
                           store_queue_row **out, size_t *count, err_t *err);
 err_code sqlc_queue_count(store_conn *c, const store_queue_query *q, const char *agency_code,
                           store_queue_part part, int64_t *count, err_t *err);
+/* ---- sqlite_disclosure.c: the disclosure register and the figures ----
+ * Named sqd_ and referenced only by store_sqlite_backend in sqlite.c. */
+
+err_code sqd_disclosure_insert(store_conn *c, store_disclosure *d, err_t *err);
+err_code sqd_disclosure_get(store_conn *c, int64_t id, pool_t *pool, store_disclosure *out,
+                            err_t *err);
+err_code sqd_disclosure_list(store_conn *c, bool open_only, size_t max, pool_t *pool,
+                             store_disclosure **out, size_t *count, err_t *err);
+err_code sqd_disclosure_approve(store_conn *c, int64_t id, const char *by, const char *role,
+                                int64_t now, err_t *err);
+err_code sqd_disclosure_close(store_conn *c, int64_t id, const char *by, int64_t now, err_t *err);
+err_code sqd_disclosure_export_insert(store_conn *c, store_disclosure_export *e, err_t *err);
+err_code sqd_disclosure_exports(store_conn *c, int64_t order_id, pool_t *pool,
+                                store_disclosure_export **out, size_t *count, err_t *err);
+err_code sqd_stats_rows(store_conn *c, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
+                        err_t *err);
 
 #endif

@@ -173,18 +173,18 @@ static const char *qb_index(const store_queue_query *q, store_queue_part part, b
         return !count_only && q->sort == STORE_QUEUE_UPDATED ? "request_agency_updated"
                                                              : "request_agency";
     if (count_only) /* the smallest range: overdue is a range of expected_at */
-        return q->overdue || part == STORE_QUEUE_DUE ? "request_open_due" : "request_open_age";
+        return q->overdue || part == STORE_QUEUE_DUE ? "request_open_due" : "request_open_filed";
     const char *col = qb_sort_column(q, part);
     if (strcmp(col, "expected_at") == 0)
         return "request_open_due";
-    return strcmp(col, "updated_at") == 0 ? "request_open_updated" : "request_open_age";
+    return strcmp(col, "updated_at") == 0 ? "request_open_updated" : "request_open_filed";
 }
 
 static void qb_where(queue_build *b, const store_queue_query *q, const char *agency_code,
                      store_queue_part part, bool count_only)
 {
     const char *idx = qb_index(q, part, count_only);
-    bool by_filed = strcmp(idx, "request_open_age") == 0 || strcmp(idx, "request_agency") == 0;
+    bool by_filed = strcmp(idx, "request_open_filed") == 0 || strcmp(idx, "request_agency") == 0;
     bool by_due = strcmp(idx, "request_open_due") == 0;
     buf_printf(&b->sql, " FROM request INDEXED BY %s WHERE agency_code = ?", idx);
     qb_text(b, agency_code);

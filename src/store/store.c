@@ -1275,3 +1275,111 @@ err_code store_queue_search(store_t *s, const store_queue_query *q_in, pool_t *p
     *count = n;
     return ERR_OK;
 }
+
+/* ---- the disclosure register (issue 5, P4) ---- */
+
+static bool text_within(const char *s, size_t max)
+{
+    return s != NULL && *s != '\0' && strlen(s) <= max;
+}
+
+static bool classes_valid(unsigned classes)
+{
+    return classes != 0 && (classes & ~(unsigned)DC_ALL) == 0;
+}
+
+/* Ascending without repeats, each a request number: what the scope and an
+ * export's list must be (the register reads them back in this order). */
+static bool ids_ascending(const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] <= 0 || (i > 0 && ids[i] <= ids[i - 1]))
+            return false;
+    return true;
+}
+
+err_code store_disclosure_insert(store_t *s, store_disclosure *d, err_t *err)
+{
+    if (d == NULL || !text_within(d->requester, 200) || !text_within(d->reference, 200) ||
+        !text_within(d->legal_basis, 200) || !classes_valid(d->classes) ||
+        !text_within(d->recorded_by, 80) || !text_within(d->recorded_role, 32) ||
+        d->received_at <= 0 || d->recorded_at <= 0)
+        return err_set(err, ERR_INVALID,
+                       "store_disclosure_insert: requester, reference, legal basis, classes, "
+                       "times and who recorded it");
+    if (d->approved_by != NULL || d->approved_at != 0 || d->closed_by != NULL ||
+        d->closed_at != 0)
+        return err_set(err, ERR_INVALID, "store_disclosure_insert: a new order is not approved "
+                                         "or closed");
+    if (d->request_ids == NULL || d->nrequests == 0 ||
+        d->nrequests > STORE_DISCLOSURE_MAX_REQUESTS || !ids_ascending(d->request_ids, d->nrequests))
+        return err_set(err, ERR_INVALID,
+                       "store_disclosure_insert: 1 to %d request numbers, ascending, no repeats",
+                       STORE_DISCLOSURE_MAX_REQUESTS);
+    return s->be->disclosure_insert(s->conn, d, err);
+}
+
+err_code store_disclosure_get(store_t *s, int64_t id, pool_t *pool, store_disclosure *out,
+                              err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_disclosure_get: no pool or no output");
+    return s->be->disclosure_get(s->conn, id, pool, out, err);
+}
+
+err_code store_disclosure_list(store_t *s, bool open_only, size_t max, pool_t *pool,
+                               store_disclosure **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_disclosure_list: no pool or no output");
+    EMPTY_IF_NO_MAX(max, out, count);
+    return s->be->disclosure_list(s->conn, open_only, max, pool, out, count, err);
+}
+
+err_code store_disclosure_approve(store_t *s, int64_t id, const char *by, const char *role,
+                                  int64_t now, err_t *err)
+{
+    if (!text_within(by, 80) || !text_within(role, 32) || now <= 0)
+        return err_set(err, ERR_INVALID, "store_disclosure_approve: who, in what role, when");
+    return s->be->disclosure_approve(s->conn, id, by, role, now, err);
+}
+
+err_code store_disclosure_close(store_t *s, int64_t id, const char *by, int64_t now, err_t *err)
+{
+    if (!text_within(by, 80) || now <= 0)
+        return err_set(err, ERR_INVALID, "store_disclosure_close: who and when");
+    return s->be->disclosure_close(s->conn, id, by, now, err);
+}
+
+err_code store_disclosure_export_insert(store_t *s, store_disclosure_export *e, err_t *err)
+{
+    if (e == NULL || e->order_id <= 0 || !text_within(e->exported_by, 80) ||
+        !text_within(e->role, 32) || e->exported_at <= 0 || !classes_valid(e->classes) ||
+        e->bytes <= 0 || e->request_ids == NULL || e->nrequests == 0 ||
+        e->nrequests > STORE_DISCLOSURE_MAX_REQUESTS || !ids_ascending(e->request_ids, e->nrequests))
+        return err_set(err, ERR_INVALID,
+                       "store_disclosure_export_insert: an order, who, when, classes, the "
+                       "document's size and the requests released, ascending");
+    return s->be->disclosure_export_insert(s->conn, e, err);
+}
+
+err_code store_disclosure_exports(store_t *s, int64_t order_id, pool_t *pool,
+                                  store_disclosure_export **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_disclosure_exports: no pool or no output");
+    *out = NULL;
+    *count = 0;
+    return s->be->disclosure_exports(s->conn, order_id, pool, out, count, err);
+}
+
+/* ---- figures for managers (issue 5, item 8) ---- */
+
+err_code store_stats_rows(store_t *s, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
+                          err_t *err)
+{
+    if (fn == NULL || from >= to)
+        return err_set(err, ERR_INVALID, "store_stats_rows: a callback and a window that ends "
+                                         "after it starts");
+    return s->be->stats_rows(s->conn, from, to, fn, ctx, err);
+}

@@ -29,6 +29,7 @@
 #include "core/lifecycle.h"
 #include "core/query.h"
 #include "core/request.h"
+#include "core/stats.h"
 #include "util/err.h"
 #include "util/pool.h"
 
@@ -599,5 +600,89 @@ err_code store_queue_search(store_t *s, const store_queue_query *q, pool_t *pool
 err_code store_nearby_open(store_t *s, const char *service_code, double lat, double lon,
                            double radius_m, int64_t since, size_t max, pool_t *pool,
                            service_request **out, size_t *count, err_t *err);
+/* ---- the disclosure register (issue 5, P4): sqlite_disclosure.c ----
+ *
+ * Court orders and law-enforcement requests, their approval by a second
+ * officer, the requests they name and every export made under them.
+ * Nothing here is personal: institutions, references, request numbers,
+ * pseudonymous actors ("cli:jdoe", "staff:12"), digests. Only
+ * src/privacy/disclosure.c calls these; writes are in the caller's
+ * transaction. */
+
+#define STORE_DISCLOSURE_MAX_REQUESTS 1000 /* requests one order may name */
+
+typedef struct {
+    int64_t id;
+    const char *requester;   /* the court or agency */
+    const char *reference;   /* its docket or case number */
+    const char *legal_basis;
+    unsigned classes;        /* DC_BIT mask in scope, never 0 */
+    int64_t received_at;
+    const char *recorded_by;
+    const char *recorded_role;
+    int64_t recorded_at;
+    const char *approved_by; /* NULL until approved */
+    const char *approved_role;
+    int64_t approved_at;     /* 0 until approved */
+    const char *closed_by;   /* NULL while open */
+    int64_t closed_at;       /* 0 while open */
+    int64_t *request_ids;    /* the scope, ascending (store_disclosure_get only) */
+    size_t nrequests;        /* how many requests it names (get and list) */
+    int64_t exports;         /* exports made under it (get and list) */
+} store_disclosure;
+
+/* Records an order with its scope (request_ids, nrequests: 1 to
+ * STORE_DISCLOSURE_MAX_REQUESTS existing requests, no repeats) and sets
+ * d->id; approved_* and closed_* must be empty. ERR_CONFLICT if the
+ * requester has an order with this reference; ERR_NOT_FOUND if a request
+ * does not exist. */
+err_code store_disclosure_insert(store_t *s, store_disclosure *d, err_t *err);
+/* One order with its scope and export count. ERR_NOT_FOUND if none. */
+err_code store_disclosure_get(store_t *s, int64_t id, pool_t *pool, store_disclosure *out,
+                              err_t *err);
+/* Orders by id, newest first, at most max (request_ids left NULL);
+ * open_only leaves closed ones out. */
+err_code store_disclosure_list(store_t *s, bool open_only, size_t max, pool_t *pool,
+                               store_disclosure **out, size_t *count, err_t *err);
+/* Approves an open, unapproved order recorded by someone other than by.
+ * ERR_CONFLICT when it is approved or closed already, or when by recorded
+ * it (the two-person rule, also a CHECK in the schema); ERR_NOT_FOUND if
+ * there is no such order. */
+err_code store_disclosure_approve(store_t *s, int64_t id, const char *by, const char *role,
+                                  int64_t now, err_t *err);
+/* Closes an open order for good. ERR_CONFLICT if it is closed already;
+ * ERR_NOT_FOUND if there is no such order. */
+err_code store_disclosure_close(store_t *s, int64_t id, const char *by, int64_t now, err_t *err);
+
+#define STORE_DISCLOSURE_DIGEST_LEN 32 /* SHA-256 */
+
+/* One export made under an order. */
+typedef struct {
+    int64_t id;
+    int64_t order_id;
+    const char *exported_by;
+    const char *role;
+    int64_t exported_at;
+    unsigned classes; /* DC_BIT mask exported */
+    unsigned char digest[STORE_DISCLOSURE_DIGEST_LEN];
+    int64_t bytes;         /* the document's size */
+    int64_t *request_ids;  /* the requests released, ascending */
+    size_t nrequests;
+} store_disclosure_export;
+
+/* Records an export and the requests it released; sets e->id. */
+err_code store_disclosure_export_insert(store_t *s, store_disclosure_export *e, err_t *err);
+/* The exports made under an order, oldest first, with their requests. */
+err_code store_disclosure_exports(store_t *s, int64_t order_id, pool_t *pool,
+                                  store_disclosure_export **out, size_t *count, err_t *err);
+
+/* ---- figures for managers (issue 5, item 8) ---- */
+
+/* Hands every visible request filed in [from, to) to fn, as a stats_row
+ * (codes, times, status, resolution: no personal data), in no particular
+ * order, one row at a time: memory does not grow with the window. Its
+ * strings live for the call only. Through the request_requested index. */
+err_code store_stats_rows(store_t *s, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
+                          err_t *err);
 
 #endif

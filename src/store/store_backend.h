@@ -196,6 +196,23 @@ typedef struct {
                             store_queue_row **out, size_t *count, err_t *err);
     err_code (*queue_count)(store_conn *c, const store_queue_query *q, const char *agency_code,
                             store_queue_part part, int64_t *count, err_t *err);
+    /* ---- the disclosure register (issue 5, P4) ---- */
+    err_code (*disclosure_insert)(store_conn *c, store_disclosure *d, err_t *err);
+    err_code (*disclosure_get)(store_conn *c, int64_t id, pool_t *pool, store_disclosure *out,
+                               err_t *err);
+    err_code (*disclosure_list)(store_conn *c, bool open_only, size_t max, pool_t *pool,
+                                store_disclosure **out, size_t *count, err_t *err);
+    err_code (*disclosure_approve)(store_conn *c, int64_t id, const char *by, const char *role,
+                                   int64_t now, err_t *err);
+    err_code (*disclosure_close)(store_conn *c, int64_t id, const char *by, int64_t now,
+                                 err_t *err);
+    err_code (*disclosure_export_insert)(store_conn *c, store_disclosure_export *e, err_t *err);
+    err_code (*disclosure_exports)(store_conn *c, int64_t order_id, pool_t *pool,
+                                   store_disclosure_export **out, size_t *count, err_t *err);
+
+    /* ---- figures for managers (issue 5, item 8) ---- */
+    err_code (*stats_rows)(store_conn *c, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
+                           err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

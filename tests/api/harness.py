@@ -137,7 +137,7 @@ class Installation:
 
     # Commands whose stdout is a secret or personal data by design: the CLI
     # log keeps only their stderr (which must hold neither).
-    QUIET_STDOUT = ("apikey", "personal")
+    QUIET_STDOUT = ("apikey", "personal", "disclosure")
 
     def _run(self, args, check=True, timeout=120, input=None):
         cmd = [BINARY] + list(args)

@@ -1041,7 +1041,11 @@ class PrivacyAccess(PrivacyStory):
             calls.append({"role": role, "purpose": purpose, "classes": dclass, "routed": routed,
                           "actor": "acc%03dz" % n, "request": self.rid,
                           "agencies": [self.agency if routed else self.other],
-                          "allowed": policy(role, purpose, dclass, routed)})
+                          # A records officer reads only through the
+                          # disclosure register (P4): `personal show`
+                          # refuses it whatever the policy table says.
+                          "allowed": policy(role, purpose, dclass, routed) and
+                          role != "records_officer"})
         # Several classes at once: all or nothing; the default is contact.
         calls.append({"role": "agent", "purpose": "address_request", "classes": "contact,device",
                       "routed": True, "actor": "accmix1z", "request": self.rid,
