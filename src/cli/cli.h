@@ -62,6 +62,7 @@ int cmd_hold(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_pages(int argc, char **argv);
+int cmd_staff(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */
