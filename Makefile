@@ -15,7 +15,7 @@ BASE    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -Ibuild/ge
            $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 REL_CFLAGS  := $(BASE) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-               -fno-sanitize-recover=all
+               -fno-sanitize-recover=all -DCIVIC311_TEST_BUILD
 LIBS    := $(PKG_LIBS) -pthread -lm
 
 SRC      := $(sort $(shell find src -name '*.c'))
