@@ -61,7 +61,11 @@ static void staff_table(web_ctx *c, buf_t *b)
     }
     int64_t now = c->app->now();
     html_fmt(b,
-             "<div class=\"table-wrap\"><table><caption>%s</caption><thead><tr>"
+             /* A region of its own, focusable: at 320px it scrolls inside its
+              * box, and a keyboard must be able to scroll it too. */
+             "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" "
+             "aria-labelledby=\"staff-caption\"><table><caption id=\"staff-caption\">%s"
+             "</caption><thead><tr>"
              "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
              "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
              web_t(c, I18N_("Members of staff")), web_t(c, I18N_("Login")),
