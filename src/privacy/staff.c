@@ -185,15 +185,16 @@ void staff_gate_actor(const staff_member *m, char actor_buf[STAFF_ACTOR_MAX], ga
     out->subject_id = 0;
 }
 
-/* One AUDIT_STAFF entry: what changed, on whom (by id), never a secret. */
+/* One AUDIT_STAFF entry: what changed, on whom (by id) and, when added,
+ * as what role; never a secret. */
 static err_code audit_admin(store_t *s, const char *actor, int64_t now, int64_t staff_id,
                             const char *what, const char *role, err_t *err)
 {
     char reason[AUDIT_TEXT_MAX + 1];
-    snprintf(reason, sizeof reason, "%s staff:%" PRId64, what, staff_id);
+    snprintf(reason, sizeof reason, "%s staff:%" PRId64 "%s%s", what, staff_id,
+             role != NULL ? " as " : "", role != NULL ? role : "");
     audit_entry e = audit_entry_init(now, AUDIT_STAFF, actor);
     e.reason = reason;
-    e.fields = role; /* the role given, on "added" */
     return audit_append(s, &e, NULL, err);
 }
 

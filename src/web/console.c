@@ -493,12 +493,15 @@ static err_code check_password(web_ctx *c, const char *login, const char *passwo
                       : ERR_NOT_FOUND;
     if (rc != ERR_OK && rc != ERR_NOT_FOUND)
         return rc;
-    bool usable = rc == ERR_OK && m.disabled_at == 0 && !staff_locked(&m, c->app->now());
+    /* A password longer than any allowed is wrong for any login; the
+     * dummy still costs one hash. */
+    bool fits = strlen(password) <= ACCOUNT_PASSWORD_MAX;
+    bool usable = rc == ERR_OK && m.disabled_at == 0 && !staff_locked(&m, c->app->now()) && fits;
     job->staff_id = rc == ERR_OK ? m.id : 0;
     if (usable)
         job->password_ok = account_password_verify(m.password_hash, password);
     else
-        account_password_dummy(password);
+        account_password_dummy(fits ? password : "");
     return ERR_OK;
 }
 
@@ -568,8 +571,7 @@ static void signin_post(web_ctx *c)
         return;
     }
     err_t err;
-    err_code rc = strlen(pw) > ACCOUNT_PASSWORD_MAX ? (account_password_dummy(""), ERR_OK)
-                                                    : check_password(c, login, pw, job, &err);
+    err_code rc = check_password(c, login, pw, job, &err);
     forget(pw);
     if (rc != ERR_OK) {
         log_error("console: signing in failed: %s", err.msg);

@@ -451,7 +451,7 @@ class Staff(WebTest):
         self.assertEqual(b.post("/staff/admin/1/explode", [("csrf", csrf)]).status, 404)
         self.assertEqual(b.get("/staff/admin/add").status, 405)
         entries = "\n".join(self.audit())
-        self.assertIn('"actor":"staff:%d","fields":"agency_staff","reason":"added staff:%d"'
+        self.assertIn('"actor":"staff:%d","reason":"added staff:%d as agency_staff"'
                       % (aid, nid), entries)
         self.assertIn('"reason":"disabled staff:%d"' % nid, entries)
         self.assertIn('"reason":"enabled staff:%d"' % nid, entries)
