@@ -5,7 +5,7 @@
 # so unit tests and fuzzers link exactly the code the server runs.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium expat vips geos
+PKGS    := libmicrohttpd jansson sqlite3 libsodium expat vips geos libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -15,7 +15,7 @@ BASE    := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -Ibuild/ge
            $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 REL_CFLAGS  := $(BASE) -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 ASAN_CFLAGS := $(BASE) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-               -fno-sanitize-recover=all
+               -fno-sanitize-recover=all -DCIVIC311_TEST_BUILD
 LIBS    := $(PKG_LIBS) -pthread -lm
 
 SRC      := $(sort $(shell find src -name '*.c'))

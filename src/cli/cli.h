@@ -65,6 +65,7 @@ int cmd_pages(int argc, char **argv);
 int cmd_districts(int argc, char **argv);
 int cmd_disclosure(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_staff(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */

@@ -64,9 +64,34 @@ typedef struct {
     bool stopping;
 } serve_ctx;
 
+#ifdef CIVIC311_TEST_BUILD
+/* Test builds only (the ASan binary the tests run): the file named by
+ * CIVIC311_TEST_CLOCK_FILE, when set, holds seconds to add to the real
+ * clock, read at every call, so a test moves the server's time forward
+ * (idle sessions, lock periods) without waiting. A release build has no
+ * such door. */
+static int64_t clock_offset(void)
+{
+    const char *path = getenv("CIVIC311_TEST_CLOCK_FILE");
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    long long off = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%lld", &off) != 1)
+            off = 0;
+        fclose(f);
+    }
+    return (int64_t)off;
+}
+#else
+static int64_t clock_offset(void)
+{
+    return 0;
+}
+#endif
+
 static int64_t now_utc(void)
 {
-    return (int64_t)time(NULL);
+    return (int64_t)time(NULL) + clock_offset();
 }
 
 static void serve_text(http_req_t *req, int status, const char *type, const char *text)
@@ -345,6 +370,7 @@ int cmd_serve(int argc, char **argv)
     sc.web.map = cfg.has_map ? &cfg.map : NULL;
     sc.web.now = now_utc;
     sc.web.local_time = strcmp(cfg.time_zone, "UTC") != 0;
+    sc.web.staff_idle_seconds = (int64_t)cfg.staff_idle_minutes * 60;
     char catalog_po[4096]; /* the city's translations of its catalog, if any */
     snprintf(catalog_po, sizeof catalog_po, "%s/catalog-po", cfg.data_dir);
     sc.web.catalog_po_dir = catalog_po;

@@ -286,7 +286,7 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
                                        "batch_interval_seconds", "privacy", "map",
-                                       "time_zone", "districts", NULL};
+                                       "time_zone", "districts", "staff_idle_minutes", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -322,6 +322,13 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
         rc = err_set(err, ERR_INVALID,
                      "config: jurisdiction_id (text) is required; listen is text; "
                      "batch_interval_seconds is 1-86400");
+        goto done;
+    }
+    /* The console's idle limit: at most 12 hours, the sessions' cap
+     * anyway (privacy/staff.h). */
+    c->staff_idle_minutes = (unsigned)cfg_uint(root, "staff_idle_minutes", 15, 720, &bad);
+    if (bad || c->staff_idle_minutes == 0) {
+        rc = err_set(err, ERR_INVALID, "config: staff_idle_minutes is 1-720");
         goto done;
     }
     bool tz_bad = false;

@@ -39,6 +39,9 @@ typedef struct {
     unsigned retention_interval;   /* seconds between retention runs in serve */
     unsigned checkpoint_interval;  /* seconds between signed audit checkpoints */
 
+    /* the staff console (issue 5) */
+    unsigned staff_idle_minutes;   /* a signed-in console ends after this long unused (15) */
+
     /* the report form's map (issue 4): only where a tile source is set */
     bool has_map;
     web_map map;

@@ -45,6 +45,7 @@ static const char *const ACTION_NAMES[AUDIT_ACTION_COUNT] = {
     [AUDIT_COLLECT] = "collect", [AUDIT_READ] = "read",         [AUDIT_REFUSE] = "refuse",
     [AUDIT_LOOKUP] = "lookup",   [AUDIT_DISCLOSE] = "disclose", [AUDIT_ERASE] = "erase",
     [AUDIT_HOLD] = "hold",       [AUDIT_RELEASE] = "release",   [AUDIT_ROTATE] = "rotate",
+    [AUDIT_SIGN_IN] = "sign_in", [AUDIT_STAFF] = "staff",
 };
 
 const char *audit_action_name(audit_action a)

@@ -47,10 +47,12 @@ typedef enum {
     AUDIT_ERASE,       /* erasure receipt: values deleted, key shredded */
     AUDIT_HOLD,        /* a legal hold placed */
     AUDIT_RELEASE,     /* a legal hold released */
-    AUDIT_ROTATE       /* data keys re-wrapped under a new key-encryption key */
+    AUDIT_ROTATE,      /* data keys re-wrapped under a new key-encryption key */
+    AUDIT_SIGN_IN,     /* a staff sign-in step, accepted or refused (the reason says which) */
+    AUDIT_STAFF        /* a staff account added, disabled, enabled or reset */
 } audit_action;
 
-#define AUDIT_ACTION_COUNT 9
+#define AUDIT_ACTION_COUNT 11
 
 const char *audit_action_name(audit_action a); /* "collect", "read", ... */
 bool audit_action_parse(const char *s, audit_action *out);

@@ -489,6 +489,60 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     " PRIMARY KEY (export_id, request_id))" CLUSTERED ";"                                          \
     "CREATE INDEX disclosure_released_request ON disclosure_released (request_id);"
 
+/*
+ * Version 9: staff accounts, their agencies and their signed-in sessions
+ * (issue 5; P3, W3). Staff are not residents: a staff row is no privacy
+ * subject and holds no resident's data.
+ *
+ * staff: login is a work handle ("jdoe"), UNIQUE; role is gate_role_name
+ * of a staff role (agent, agency_staff, supervisor, privacy_officer,
+ * records_officer, admin). password_hash is the Argon2id string, as an
+ * account's. totp_sealed is the TOTP secret sealed under a key derived
+ * from the key file (privacy/staff.h), its associated data naming the
+ * row, so it is set just after the insert, in the same transaction;
+ * totp_last_step is the last time step a code was accepted for, so a code
+ * is never accepted twice. failed_count, failed_since and locked_until
+ * are the failed sign-in limit, as on account (every node counts the
+ * same attempts). A member who leaves is disabled (disabled_at), never
+ * deleted: "staff:N" in the audit log must keep naming one person.
+ *
+ * staff_agency: the agencies of agency staff and supervisors (no foreign
+ * key to agency, as on request: the catalog may name them later).
+ *
+ * staff_session: a signed-in console, keyed by BLAKE2b-256 of the random
+ * id its cookie carries, as web_session. second_factor is 0 between the
+ * password and the code (a half-signed-in state that opens no page) and 1
+ * once both were given.
+ */
+#define SCHEMA_V9(ID, BYTES, CLUSTERED)                                                            \
+    "CREATE TABLE staff ("                                                                         \
+    " id " ID ","                                                                                  \
+    " login TEXT NOT NULL UNIQUE,"                                                                 \
+    " role TEXT NOT NULL,"                                                                         \
+    " password_hash TEXT NOT NULL,"                                                                \
+    " totp_sealed " BYTES ","                                                                      \
+    " totp_last_step BIGINT,"                                                                      \
+    " failed_count INTEGER NOT NULL DEFAULT 0,"                                                    \
+    " failed_since BIGINT,"                                                                        \
+    " locked_until BIGINT,"                                                                        \
+    " disabled_at BIGINT,"                                                                         \
+    " created_at BIGINT NOT NULL);"                                                                \
+                                                                                                   \
+    "CREATE TABLE staff_agency ("                                                                  \
+    " staff_id BIGINT NOT NULL REFERENCES staff (id),"                                             \
+    " agency_code TEXT NOT NULL,"                                                                  \
+    " PRIMARY KEY (staff_id, agency_code))" CLUSTERED ";"                                          \
+                                                                                                   \
+    "CREATE TABLE staff_session ("                                                                 \
+    " id_hash " BYTES " PRIMARY KEY,"                                                              \
+    " staff_id BIGINT NOT NULL REFERENCES staff (id),"                                             \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " last_seen BIGINT NOT NULL,"                                                                  \
+    " expires_at BIGINT NOT NULL,"                                                                 \
+    " second_factor INTEGER NOT NULL CHECK (second_factor IN (0, 1)))" CLUSTERED ";"               \
+    "CREATE INDEX staff_session_staff ON staff_session (staff_id);"                                \
+    "CREATE INDEX staff_session_expires ON staff_session (expires_at);"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -541,6 +595,13 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V8(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V8(PG_ID, PG_BYTES, PG_CLUSTERED),
+     }},
+    {9,
+     "staff: accounts (role, Argon2id password, sealed TOTP secret, failed sign-in limit), their "
+     "agencies and their signed-in console sessions",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V9(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V9(PG_ID, PG_BYTES, PG_CLUSTERED),
      }},
 };
 

@@ -333,6 +333,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->lifecycle_stmt[i]);
     for (int i = 0; i < SQ_DISCLOSURE_STMT_SLOTS; i++)
         sqlite3_finalize(c->disclosure_stmt[i]);
+    for (int i = 0; i < SQ_STAFF_STMT_SLOTS; i++)
+        sqlite3_finalize(c->staff_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1574,4 +1576,23 @@ const store_backend store_sqlite_backend = {
     .disclosure_export_insert = sqd_disclosure_export_insert,
     .disclosure_exports = sqd_disclosure_exports,
     .stats_rows = sqd_stats_rows,
+    /* ---- staff accounts (issue 5) ---- */
+    .staff_insert = sqs_staff_insert,
+    .staff_get = sqs_staff_get,
+    .staff_find = sqs_staff_find,
+    .staff_list = sqs_staff_list,
+    .staff_set_password = sqs_staff_set_password,
+    .staff_set_totp = sqs_staff_set_totp,
+    .staff_use_step = sqs_staff_use_step,
+    .staff_failed = sqs_staff_failed,
+    .staff_set_lock = sqs_staff_set_lock,
+    .staff_set_disabled = sqs_staff_set_disabled,
+    .staff_agency_add = sqs_staff_agency_add,
+    .staff_agencies = sqs_staff_agencies,
+    .staff_session_insert = sqs_staff_session_insert,
+    .staff_session_get = sqs_staff_session_get,
+    .staff_session_touch = sqs_staff_session_touch,
+    .staff_session_delete = sqs_staff_session_delete,
+    .staff_session_delete_staff = sqs_staff_session_delete_staff,
+    .staff_session_purge = sqs_staff_session_purge,
 };

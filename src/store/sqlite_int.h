@@ -32,6 +32,7 @@
 #define SQ_ACCOUNT_STMT_SLOTS 24 /* sqlite_account.c: accounts and their sessions */
 #define SQ_LIFECYCLE_STMT_SLOTS 8 /* sqlite_lifecycle.c: the lifecycle and the queue */
 #define SQ_DISCLOSURE_STMT_SLOTS 16 /* sqlite_disclosure.c: the register, the figures */
+#define SQ_STAFF_STMT_SLOTS 24   /* sqlite_staff.c: staff accounts and their sessions */
 
 /* ---- the connection ---- */
 
@@ -67,6 +68,7 @@ struct store_conn {
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];                 /* prepared on first use */
     sqlite3_stmt *privacy_stmt[SQ_PRIVACY_STMT_SLOTS]; /* prepared on first use */
     sqlite3_stmt *account_stmt[SQ_ACCOUNT_STMT_SLOTS]; /* prepared on first use */
+    sqlite3_stmt *staff_stmt[SQ_STAFF_STMT_SLOTS];     /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
     sqlite3_stmt *lifecycle_stmt[SQ_LIFECYCLE_STMT_SLOTS]; /* prepared on first use */
@@ -676,5 +678,33 @@ err_code sqd_disclosure_exports(store_conn *c, int64_t order_id, pool_t *pool,
                                 store_disclosure_export **out, size_t *count, err_t *err);
 err_code sqd_stats_rows(store_conn *c, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
                         err_t *err);
+/* ---- sqlite_staff.c: staff accounts (issue 5), as in store.h ----
+ * Named sqs_ and referenced only by store_sqlite_backend in sqlite.c. */
+err_code sqs_staff_insert(store_conn *c, store_staff *st, err_t *err);
+err_code sqs_staff_get(store_conn *c, int64_t id, pool_t *pool, store_staff *out, err_t *err);
+err_code sqs_staff_find(store_conn *c, const char *login, pool_t *pool, store_staff *out,
+                        err_t *err);
+err_code sqs_staff_list(store_conn *c, pool_t *pool, store_staff **out, size_t *count, err_t *err);
+err_code sqs_staff_set_password(store_conn *c, int64_t id, const char *password_hash, err_t *err);
+err_code sqs_staff_set_totp(store_conn *c, int64_t id, const unsigned char *sealed, size_t len,
+                            err_t *err);
+err_code sqs_staff_use_step(store_conn *c, int64_t id, int64_t step, bool *used, err_t *err);
+err_code sqs_staff_failed(store_conn *c, int64_t id, int64_t now, int64_t window, int64_t *count,
+                          err_t *err);
+err_code sqs_staff_set_lock(store_conn *c, int64_t id, int64_t locked_until, err_t *err);
+err_code sqs_staff_set_disabled(store_conn *c, int64_t id, int64_t at, err_t *err);
+err_code sqs_staff_agency_add(store_conn *c, int64_t id, const char *agency_code, err_t *err);
+err_code sqs_staff_agencies(store_conn *c, int64_t id, pool_t *pool, const char ***codes,
+                            size_t *count, err_t *err);
+err_code sqs_staff_session_insert(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                  const store_staff_session *ss, err_t *err);
+err_code sqs_staff_session_get(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                               int64_t now, store_staff_session *out, err_t *err);
+err_code sqs_staff_session_touch(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                 int64_t now, int64_t expires_at, err_t *err);
+err_code sqs_staff_session_delete(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                  err_t *err);
+err_code sqs_staff_session_delete_staff(store_conn *c, int64_t staff_id, err_t *err);
+err_code sqs_staff_session_purge(store_conn *c, int64_t now, size_t max, err_t *err);
 
 #endif

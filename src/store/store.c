@@ -1383,3 +1383,149 @@ err_code store_stats_rows(store_t *s, int64_t from, int64_t to, stats_row_fn fn,
                                          "after it starts");
     return s->be->stats_rows(s->conn, from, to, fn, ctx, err);
 }
+
+/* ---- staff accounts (issue 5) ---- */
+
+/* A login as staff.c makes sure it is; checked again here because a
+ * login is bound into SQL and shown on pages. */
+static bool staff_login_ok(const char *login)
+{
+    return text_given(login) && strlen(login) <= STORE_STAFF_LOGIN_MAX;
+}
+
+err_code store_staff_insert(store_t *s, store_staff *st, err_t *err)
+{
+    if (st == NULL || !staff_login_ok(st->login) || !text_given(st->role) ||
+        !text_given(st->password_hash) || strlen(st->password_hash) >= 256 || st->created_at <= 0)
+        return err_set(err, ERR_INVALID, "staff: a login, a role, a password hash and a time");
+    return s->be->staff_insert(s->conn, st, err);
+}
+
+err_code store_staff_get(store_t *s, int64_t id, pool_t *pool, store_staff *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such staff member");
+    return s->be->staff_get(s->conn, id, pool, out, err);
+}
+
+err_code store_staff_find(store_t *s, const char *login, pool_t *pool, store_staff *out,
+                          err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_find: no pool or no output");
+    if (!staff_login_ok(login))
+        return err_set(err, ERR_NOT_FOUND, "no such staff member");
+    return s->be->staff_find(s->conn, login, pool, out, err);
+}
+
+err_code store_staff_list(store_t *s, pool_t *pool, store_staff **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_list: no pool or no output");
+    return s->be->staff_list(s->conn, pool, out, count, err);
+}
+
+err_code store_staff_set_password(store_t *s, int64_t id, const char *password_hash, err_t *err)
+{
+    if (!text_given(password_hash) || strlen(password_hash) >= 256)
+        return err_set(err, ERR_INVALID, "staff: the password hash is missing or too long");
+    return s->be->staff_set_password(s->conn, id, password_hash, err);
+}
+
+err_code store_staff_set_totp(store_t *s, int64_t id, const unsigned char *sealed, size_t len,
+                              err_t *err)
+{
+    if (sealed == NULL || len == 0 || len > 256)
+        return err_set(err, ERR_INVALID, "staff: no sealed secret");
+    return s->be->staff_set_totp(s->conn, id, sealed, len, err);
+}
+
+err_code store_staff_use_step(store_t *s, int64_t id, int64_t step, bool *used, err_t *err)
+{
+    if (used == NULL || step <= 0)
+        return err_set(err, ERR_INVALID, "store_staff_use_step: a positive step and an output");
+    return s->be->staff_use_step(s->conn, id, step, used, err);
+}
+
+err_code store_staff_failed(store_t *s, int64_t id, int64_t now, int64_t window, int64_t *count,
+                            err_t *err)
+{
+    if (count == NULL || now <= 0 || window <= 0)
+        return err_set(err, ERR_INVALID, "store_staff_failed: a positive time and window");
+    return s->be->staff_failed(s->conn, id, now, window, count, err);
+}
+
+err_code store_staff_set_lock(store_t *s, int64_t id, int64_t locked_until, err_t *err)
+{
+    if (locked_until < 0)
+        return err_set(err, ERR_INVALID, "store_staff_set_lock: a negative time");
+    return s->be->staff_set_lock(s->conn, id, locked_until, err);
+}
+
+err_code store_staff_set_disabled(store_t *s, int64_t id, int64_t at, err_t *err)
+{
+    if (at < 0)
+        return err_set(err, ERR_INVALID, "store_staff_set_disabled: a negative time");
+    return s->be->staff_set_disabled(s->conn, id, at, err);
+}
+
+err_code store_staff_agency_add(store_t *s, int64_t id, const char *agency_code, err_t *err)
+{
+    if (!text_given(agency_code) || strlen(agency_code) > 64)
+        return err_set(err, ERR_INVALID, "staff: an agency code of 1 to 64 bytes");
+    return s->be->staff_agency_add(s->conn, id, agency_code, err);
+}
+
+err_code store_staff_agencies(store_t *s, int64_t id, pool_t *pool, const char ***codes,
+                              size_t *count, err_t *err)
+{
+    if (pool == NULL || codes == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_agencies: no pool or no output");
+    return s->be->staff_agencies(s->conn, id, pool, codes, count, err);
+}
+
+err_code store_staff_session_insert(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                    const store_staff_session *ss, err_t *err)
+{
+    if (id_hash == NULL || ss == NULL || ss->staff_id <= 0 || ss->expires_at <= ss->created_at)
+        return err_set(err, ERR_INVALID, "store_staff_session_insert: a hash, a member and times");
+    return s->be->staff_session_insert(s->conn, id_hash, ss, err);
+}
+
+err_code store_staff_session_get(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                 int64_t now, store_staff_session *out, err_t *err)
+{
+    if (id_hash == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_session_get: no hash or no output");
+    return s->be->staff_session_get(s->conn, id_hash, now, out, err);
+}
+
+err_code store_staff_session_touch(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                   int64_t now, int64_t expires_at, err_t *err)
+{
+    if (id_hash == NULL || expires_at <= now)
+        return err_set(err, ERR_INVALID, "store_staff_session_touch: a hash and a later end");
+    return s->be->staff_session_touch(s->conn, id_hash, now, expires_at, err);
+}
+
+err_code store_staff_session_delete(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                    err_t *err)
+{
+    if (id_hash == NULL)
+        return err_set(err, ERR_INVALID, "store_staff_session_delete: no hash");
+    return s->be->staff_session_delete(s->conn, id_hash, err);
+}
+
+err_code store_staff_session_delete_staff(store_t *s, int64_t staff_id, err_t *err)
+{
+    return s->be->staff_session_delete_staff(s->conn, staff_id, err);
+}
+
+err_code store_staff_session_purge(store_t *s, int64_t now, size_t max, err_t *err)
+{
+    if (max == 0)
+        return err_set(err, ERR_INVALID, "store_staff_session_purge: max must be positive");
+    return s->be->staff_session_purge(s->conn, now, max, err);
+}

@@ -495,7 +495,6 @@ err_code store_send_insert(store_t *s, const unsigned char hash[STORE_DIGEST_LEN
  * counts them. */
 err_code store_send_purge(store_t *s, int64_t before, size_t *purged, err_t *err);
 
-
 /* ==== the lifecycle and the agency queue (issue 5: W3, W4, W5) ====
  * store_lifecycle.c (changes, bulk, nearby) and store.c (the queue). */
 
@@ -684,5 +683,86 @@ err_code store_disclosure_exports(store_t *s, int64_t order_id, pool_t *pool,
  * strings live for the call only. Through the request_requested index. */
 err_code store_stats_rows(store_t *s, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
                           err_t *err);
+
+/* ==== staff accounts (issue 5): sqlite_staff.c ====
+ *
+ * The console's people (privacy/staff.c is the only caller). A staff row
+ * holds a login, a role name, an Argon2id string and a sealed TOTP
+ * secret: no resident's data. Writes are in the caller's transaction. */
+
+#define STORE_STAFF_LOGIN_MAX 32 /* bytes of a login */
+#define STORE_STAFF_LIST_MAX 1000
+
+typedef struct {
+    int64_t id;
+    const char *login;
+    const char *role;          /* gate_role_name of a staff role */
+    const char *password_hash; /* Argon2id string */
+    const unsigned char *totp_sealed; /* NULL until set (just after the insert) */
+    size_t totp_sealed_len;
+    int64_t totp_last_step;    /* 0: no code accepted yet */
+    int64_t failed_count;
+    int64_t failed_since;      /* 0 = none */
+    int64_t locked_until;      /* 0 = not locked */
+    int64_t disabled_at;       /* 0 = active */
+    int64_t created_at;
+} store_staff;
+
+/* Inserts a member (login, role, password_hash, created_at); sets st->id.
+ * ERR_CONFLICT if the login is taken. */
+err_code store_staff_insert(store_t *s, store_staff *st, err_t *err);
+/* ERR_NOT_FOUND if there is no such member. Strings from pool. */
+err_code store_staff_get(store_t *s, int64_t id, pool_t *pool, store_staff *out, err_t *err);
+err_code store_staff_find(store_t *s, const char *login, pool_t *pool, store_staff *out,
+                          err_t *err);
+/* Every member (at most STORE_STAFF_LIST_MAX), by login. */
+err_code store_staff_list(store_t *s, pool_t *pool, store_staff **out, size_t *count, err_t *err);
+err_code store_staff_set_password(store_t *s, int64_t id, const char *password_hash, err_t *err);
+/* A new sealed secret; forgets the last step used (a new secret's steps
+ * start afresh). */
+err_code store_staff_set_totp(store_t *s, int64_t id, const unsigned char *sealed, size_t len,
+                              err_t *err);
+/* Records that a code of this step was accepted, if it is after the last
+ * one recorded: *used false when it is not (a replay, or a race with
+ * another node that took it first). */
+err_code store_staff_use_step(store_t *s, int64_t id, int64_t step, bool *used, err_t *err);
+/* Counts a failure as store_account_failed does; *count the new count. */
+err_code store_staff_failed(store_t *s, int64_t id, int64_t now, int64_t window, int64_t *count,
+                            err_t *err);
+/* Sets locked_until (0 = unlock) and clears the failure count. */
+err_code store_staff_set_lock(store_t *s, int64_t id, int64_t locked_until, err_t *err);
+/* Disables (at > 0) or enables (at == 0) a member. */
+err_code store_staff_set_disabled(store_t *s, int64_t id, int64_t at, err_t *err);
+/* Adds an agency to a member (a repeat is no error). */
+err_code store_staff_agency_add(store_t *s, int64_t id, const char *agency_code, err_t *err);
+/* A member's agencies, by code; strings and array from pool. */
+err_code store_staff_agencies(store_t *s, int64_t id, pool_t *pool, const char ***codes,
+                              size_t *count, err_t *err);
+
+typedef struct {
+    int64_t staff_id;
+    int64_t created_at;
+    int64_t last_seen;
+    int64_t expires_at;
+    bool second_factor; /* the code was given too: a full sign-in */
+} store_staff_session;
+
+/* ERR_CONFLICT if a session has this hash. */
+err_code store_staff_session_insert(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                    const store_staff_session *ss, err_t *err);
+/* The session with this hash if it has not expired at now and its member
+ * is not disabled; ERR_NOT_FOUND otherwise. */
+err_code store_staff_session_get(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                 int64_t now, store_staff_session *out, err_t *err);
+/* Sets last_seen and expires_at, unless it has expired at now. */
+err_code store_staff_session_touch(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                   int64_t now, int64_t expires_at, err_t *err);
+/* Deletes one session (none is no error). */
+err_code store_staff_session_delete(store_t *s, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                    err_t *err);
+/* Deletes every session of a member. */
+err_code store_staff_session_delete_staff(store_t *s, int64_t staff_id, err_t *err);
+/* Deletes up to max sessions expired at now. */
+err_code store_staff_session_purge(store_t *s, int64_t now, size_t max, err_t *err);
 
 #endif

@@ -213,6 +213,35 @@ typedef struct {
     /* ---- figures for managers (issue 5, item 8) ---- */
     err_code (*stats_rows)(store_conn *c, int64_t from, int64_t to, stats_row_fn fn, void *ctx,
                            err_t *err);
+    /* ---- staff accounts (issue 5) ---- */
+    err_code (*staff_insert)(store_conn *c, store_staff *st, err_t *err);
+    err_code (*staff_get)(store_conn *c, int64_t id, pool_t *pool, store_staff *out, err_t *err);
+    err_code (*staff_find)(store_conn *c, const char *login, pool_t *pool, store_staff *out,
+                           err_t *err);
+    err_code (*staff_list)(store_conn *c, pool_t *pool, store_staff **out, size_t *count,
+                           err_t *err);
+    err_code (*staff_set_password)(store_conn *c, int64_t id, const char *password_hash,
+                                   err_t *err);
+    err_code (*staff_set_totp)(store_conn *c, int64_t id, const unsigned char *sealed, size_t len,
+                               err_t *err);
+    err_code (*staff_use_step)(store_conn *c, int64_t id, int64_t step, bool *used, err_t *err);
+    err_code (*staff_failed)(store_conn *c, int64_t id, int64_t now, int64_t window,
+                             int64_t *count, err_t *err);
+    err_code (*staff_set_lock)(store_conn *c, int64_t id, int64_t locked_until, err_t *err);
+    err_code (*staff_set_disabled)(store_conn *c, int64_t id, int64_t at, err_t *err);
+    err_code (*staff_agency_add)(store_conn *c, int64_t id, const char *agency_code, err_t *err);
+    err_code (*staff_agencies)(store_conn *c, int64_t id, pool_t *pool, const char ***codes,
+                               size_t *count, err_t *err);
+    err_code (*staff_session_insert)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                     const store_staff_session *ss, err_t *err);
+    err_code (*staff_session_get)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                  int64_t now, store_staff_session *out, err_t *err);
+    err_code (*staff_session_touch)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                    int64_t now, int64_t expires_at, err_t *err);
+    err_code (*staff_session_delete)(store_conn *c, const unsigned char id_hash[STORE_DIGEST_LEN],
+                                     err_t *err);
+    err_code (*staff_session_delete_staff)(store_conn *c, int64_t staff_id, err_t *err);
+    err_code (*staff_session_purge)(store_conn *c, int64_t now, size_t max, err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "web/console.h"
 #include "web/web_int.h"
 
 
@@ -244,6 +245,10 @@ static void add_cookie(web_ctx *c)
 {
     if (!c->set_cookie)
         return;
+    if (c->console) { /* the console's own cookie (console.c) */
+        console_cookie(c);
+        return;
+    }
     char v[192], max_age[40] = "";
     /* No Expires or Max-Age: a session cookie, gone when the browser
      * session ends (P9). The one exception: a resident who ticked "keep
@@ -381,7 +386,7 @@ static beacon_page page_kind(const char *path)
 /* The context of one request: its query decoded (*query_ok false if it
  * could not be), its language, its session and CSRF token. NULL (and the
  * request answered) when out of memory. */
-static web_ctx *context_new(http_req_t *req, web_app *app, bool *query_ok)
+static web_ctx *context_new(http_req_t *req, web_app *app, bool *query_ok, bool console)
 {
     web_ctx *c = pool_calloc(http_pool(req), 1, sizeof *c);
     if (c == NULL) {
@@ -400,7 +405,9 @@ static web_ctx *context_new(http_req_t *req, web_app *app, bool *query_ok)
                 ERR_OK;
     read_cookie(c, &c->lang_choice);
     c->lang = i18n_negotiate(app->langs, c->lang_choice, http_header(req, "Accept-Language"));
-    if (c->sid[0] == '\0')
+    if (console)
+        console_session(c); /* the console's cookie and session, not c311's */
+    else if (c->sid[0] == '\0')
         new_session(c);
     else
         web_account_session(c); /* signed in? (sets c->account_id) */
@@ -411,7 +418,7 @@ static web_ctx *context_new(http_req_t *req, web_app *app, bool *query_ok)
 void web_not_found(http_req_t *req, web_app *app)
 {
     bool query_ok;
-    web_ctx *c = context_new(req, app, &query_ok);
+    web_ctx *c = context_new(req, app, &query_ok, false);
     if (c != NULL)
         not_found_page(c);
 }
@@ -441,11 +448,12 @@ bool web_handle(http_req_t *req, web_app *app)
                 strcmp(path, "/leaving") == 0 || strncmp(path, STATIC_PREFIX, 8) == 0 ||
                 strcmp(path, "/account") == 0 || strncmp(path, "/account/", 9) == 0 ||
                 strncmp(path, "/lang/", 6) == 0;
-    if (!ours)
+    bool console = strcmp(path, "/staff") == 0 || strncmp(path, "/staff/", 7) == 0;
+    if (!ours && !console)
         return false;
 
     bool query_ok;
-    web_ctx *c = context_new(req, app, &query_ok);
+    web_ctx *c = context_new(req, app, &query_ok, console);
     if (c == NULL)
         return true;
 
@@ -456,7 +464,9 @@ bool web_handle(http_req_t *req, web_app *app)
                                       "from the home page.")));
         return true;
     }
-    if (strncmp(path, STATIC_PREFIX, 8) == 0 && get) {
+    if (console) {
+        console_route(c, path, get, post); /* its own routes, 404 and 405 (console.c) */
+    } else if (strncmp(path, STATIC_PREFIX, 8) == 0 && get) {
         http_set_route(req, "GET /static");
         serve_static(c, path + 8);
     } else if (strncmp(path, "/lang/", 6) == 0 && get) {

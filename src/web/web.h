@@ -110,6 +110,9 @@ typedef struct {
      * beyond this wait their turn. 0: 2; at most WEB_PHOTO_THREADS_MAX.
      * photo_init (media/photo.h) must have run before web_init. */
     unsigned photo_slots;
+    /* The staff console (console.c): a signed-in console ends after this
+     * many seconds unused (0: privacy/staff.h's STAFF_IDLE_DEFAULT). */
+    int64_t staff_idle_seconds;
     /* Translations of the service catalog, LANG.po files (NULL: only the
      * built-in ones of the demo catalog). */
     const char *catalog_po_dir;

@@ -36,6 +36,10 @@ typedef struct {
     int64_t session_expires;       /* the signed-in session's end (UTC seconds) */
     beacon_page page;              /* the kind of page, for the page-view beacon */
     bool deferred;                 /* http_defer was called (by the thread that owns c) */
+    /* The staff console (console.c): on /staff pages the session, the
+     * cookie and the CSRF token are the console's, never c311's. */
+    bool console;
+    struct console_session *staff; /* who is signed in to the console, or NULL */
 } web_ctx;
 
 /* The translation of msgid in the request's language (English if none).

@@ -137,7 +137,7 @@ class Installation:
 
     # Commands whose stdout is a secret or personal data by design: the CLI
     # log keeps only their stderr (which must hold neither).
-    QUIET_STDOUT = ("apikey", "personal", "disclosure")
+    QUIET_STDOUT = ("apikey", "personal", "disclosure", "staff")
 
     def _run(self, args, check=True, timeout=120, input=None):
         cmd = [BINARY] + list(args)
@@ -235,8 +235,9 @@ class Installation:
 
     # ---- serving ----
 
-    def start_server(self, threads=4, extra=()):
-        s = Server(self, threads, extra)
+    def start_server(self, threads=4, extra=(), env=None):
+        """env: more environment for the server (a test build's clock file)."""
+        s = Server(self, threads, extra, env)
         s.start()
         return s
 
@@ -244,8 +245,9 @@ class Installation:
 class Server:
     """`civic311 serve` on a free loopback port."""
 
-    def __init__(self, inst, threads=4, extra=()):
+    def __init__(self, inst, threads=4, extra=(), env=None):
         self.inst = inst
+        self.env = dict(env or {})
         self.threads = threads
         self.extra = list(extra)
         self.proc = None
@@ -260,7 +262,7 @@ class Server:
                "--threads", str(self.threads)] + self.extra
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=self._log, env=child_env())
+                                     stderr=self._log, env=dict(child_env(), **self.env))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             m = LISTEN_RE.search(self.read_log_bytes())

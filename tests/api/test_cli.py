@@ -44,7 +44,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(os.stat(os.path.join(data, "civic311.db")).st_size, before)
 
     def test_every_command_has_help(self):
-        for cmd in ("init", "serve", "apikey", "services", "requests"):
+        for cmd in ("init", "serve", "apikey", "services", "requests", "staff"):
             code, out, _ = run(cmd, "--help")
             self.assertEqual(code, 0, cmd)
             self.assertIn("usage: civic311 " + cmd, out)
@@ -58,7 +58,11 @@ class Cli(unittest.TestCase):
                      ["serve", "--data", data, "--listen", "nowhere"],
                      ["serve", "--data", os.path.join(self.root, "missing")],
                      ["requests", "update", "--data", data, "--id", "1", "--status", "closed"],
-                     ["services", "import", "--data", data, os.path.join(self.root, "none.xml")]):
+                     ["services", "import", "--data", data, os.path.join(self.root, "none.xml")],
+                     ["staff", "add", "--data", data, "--login", "jdoe"],
+                     ["staff", "add", "--data", data, "--login", "jdoe", "--role", "mayor"],
+                     ["staff", "list", "--data", data, "--login", "jdoe"],
+                     ["staff", "explode", "--data", data]):
             code, _, err = run(*args)
             self.assertEqual(code, 2, "%s -> %d\n%s" % (args, code, err))
             self.assertTrue(err.strip(), args)

@@ -33,7 +33,12 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           "GET /account", "GET /account/register", "POST /account/register",
           "GET /account/signin", "POST /account/signin", "POST /account/signout",
           "GET /account/data", "GET /account/data.json", "GET /account/delete",
-          "POST /account/delete", "POST /account/requests/{id}/remove"}
+          "POST /account/delete", "POST /account/requests/{id}/remove",
+          # the staff console (src/web/console.c, console_admin.c)
+          "GET /staff", "GET /staff/", "GET /staff/sign-in", "POST /staff/sign-in",
+          "GET /staff/sign-in/code", "POST /staff/sign-in/code", "POST /staff/sign-out",
+          "GET /staff/admin", "POST /staff/admin/add", "POST /staff/admin/{id}/{state}",
+          "staff signed out", "staff not found", "staff method not allowed"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 
