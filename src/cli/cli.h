@@ -62,6 +62,8 @@ int cmd_hold(int argc, char **argv);
 int cmd_retention(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_pages(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "http/server.h"
+#include "notify/notify.h"
 #include "privacy/retention.h"
 #include "open311/o311_write.h"
 #include "util/err.h"
@@ -42,6 +43,10 @@ typedef struct {
     /* the report form's map (issue 4): only where a tile source is set */
     bool has_map;
     web_map map;
+
+    /* notifications (issue 5, W6): public_url, smtp, outbox */
+    const char *public_url; /* the site's address, for links in emails; NULL = none */
+    notify_config notify;
 } civic_config;
 
 /* The key file's default place, relative to DIR. */

@@ -28,6 +28,8 @@ static const char USAGE[] =
     "  audit      verify, export or sign the audit log\n"
     "  backup     write a consistent copy of the store\n"
     "  pages      the website's page views per page and day (aggregate only)\n"
+    "  webhook    add, list or remove agencies' webhooks (signed POSTs of changes)\n"
+    "  outbox     list or retry the notifications to followers and webhooks\n"
     "  version    print the version\n"
     "\n"
     "`civic311 <command> --help` describes each command.\n"
@@ -60,7 +62,8 @@ int main(int argc, char **argv)
     } privacy_cmds[] = {{"keys", cmd_keys},         {"personal", cmd_personal},
                         {"hold", cmd_hold},         {"retention", cmd_retention},
                         {"audit", cmd_audit},       {"backup", cmd_backup},
-                        {"pages", cmd_pages}};
+                        {"pages", cmd_pages},       {"webhook", cmd_webhook},
+                        {"outbox", cmd_outbox}};
     for (size_t i = 0; i < sizeof privacy_cmds / sizeof privacy_cmds[0]; i++)
         if (strcmp(cmd, privacy_cmds[i].name) == 0)
             return privacy_cmds[i].run(argc, argv);

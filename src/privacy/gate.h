@@ -32,10 +32,11 @@ typedef enum {
     GATE_SUPERVISOR,       /* Contact Center or agency supervisor */
     GATE_PRIVACY_OFFICER,  /* handles access requests and investigations */
     GATE_RECORDS_OFFICER,  /* handles court orders and records requests */
-    GATE_ADMIN             /* runs the system: no need to know personal data */
+    GATE_ADMIN,            /* runs the system: no need to know personal data */
+    GATE_NOTIFIER          /* the outbox's sender: a follower's email, to tell them */
 } gate_role;
 
-#define GATE_ROLE_COUNT 7
+#define GATE_ROLE_COUNT 8
 
 typedef enum {
     GATE_PURPOSE_ADDRESS_REQUEST = 0,
@@ -135,5 +136,19 @@ typedef struct {
 err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
                            int64_t account_id, int64_t now, pool_t *pool, gate_account_view *out,
                            err_t *err);
+
+/*
+ * The email of a person who follows a request (store_follow_add), to tell
+ * them of a change: the notifier's one read (actor "system:notify",
+ * purpose address_request). The relation is "own" while subject_id
+ * follows request_id (they asked for it), "other" otherwise, so the
+ * policy refuses once they stop following or their record is erased
+ * (REFUSE entry, ERR_FORBIDDEN). ERR_NOT_FOUND if the record or its email
+ * is gone (nothing to read, nothing logged). Otherwise one READ entry
+ * naming "email" only. *email comes from pool.
+ */
+err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_actor *a,
+                                  gate_purpose p, int64_t request_id, int64_t subject_id,
+                                  int64_t now, pool_t *pool, const char **email, err_t *err);
 
 #endif

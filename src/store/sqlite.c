@@ -324,6 +324,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->privacy_stmt[i]);
     for (int i = 0; i < SQ_ACCOUNT_STMT_SLOTS; i++)
         sqlite3_finalize(c->account_stmt[i]);
+    for (int i = 0; i < SQ_NOTIFY_STMT_SLOTS; i++)
+        sqlite3_finalize(c->notify_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1527,4 +1529,21 @@ const store_backend store_sqlite_backend = {
     .session_list = sqa_session_list,
     .session_purge = sqa_session_purge,
     .subject_requests = sqa_subject_requests,
+
+    /* ---- notifications (issue 5, W6) ---- */
+    .follow_add = sqn_follow_add,
+    .follow_move = sqn_follow_move,
+    .follow_get = sqn_follow_get,
+    .follow_count = sqn_follow_count,
+    .follow_erase_contact = sqn_follow_erase_contact,
+    .webhook_insert = sqn_webhook_insert,
+    .webhook_get = sqn_webhook_get,
+    .webhook_list = sqn_webhook_list,
+    .webhook_disable = sqn_webhook_disable,
+    .outbox_enqueue = sqn_outbox_enqueue,
+    .outbox_claim = sqn_outbox_claim,
+    .outbox_sent = sqn_outbox_sent,
+    .outbox_failed = sqn_outbox_failed,
+    .outbox_list = sqn_outbox_list,
+    .outbox_retry = sqn_outbox_retry,
 };

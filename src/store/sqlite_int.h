@@ -4,7 +4,7 @@
  * and reading its rows: the one row of a lookup, a count, every row in
  * turn or all of them into a list.
  *
- * Internal to the backend: only sqlite.c and sqlite_privacy.c include it,
+ * Internal to the backend: only sqlite.c and its sqlite_*.c files include it,
  * and with it sqlite3.h. They are the only files that see a SQLite type;
  * everything else goes through store.h.
  *
@@ -30,6 +30,7 @@
 #define SQ_PRIVACY_STMT_SLOTS 48 /* sqlite_privacy.c: the privacy engine, maintenance */
 #define SQ_SEARCH_SLOTS 16       /* sqlite.c: the search LRU */
 #define SQ_ACCOUNT_STMT_SLOTS 24 /* sqlite_account.c: accounts and their sessions */
+#define SQ_NOTIFY_STMT_SLOTS 24  /* sqlite_notify.c: followers, webhooks, the outbox */
 
 /* ---- the connection ---- */
 
@@ -65,6 +66,7 @@ struct store_conn {
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];                 /* prepared on first use */
     sqlite3_stmt *privacy_stmt[SQ_PRIVACY_STMT_SLOTS]; /* prepared on first use */
     sqlite3_stmt *account_stmt[SQ_ACCOUNT_STMT_SLOTS]; /* prepared on first use */
+    sqlite3_stmt *notify_stmt[SQ_NOTIFY_STMT_SLOTS];   /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
 };
@@ -632,5 +634,33 @@ err_code sqa_session_list(store_conn *c, int64_t account_id, int64_t now, size_t
 err_code sqa_session_purge(store_conn *c, int64_t now, size_t max, size_t *purged, err_t *err);
 err_code sqa_subject_requests(store_conn *c, int64_t subject_id, size_t max, pool_t *pool,
                               int64_t **request_ids, size_t *count, err_t *err);
+
+/* ---- sqlite_notify.c: followers, webhooks, the outbox (issue 5, W6) ----
+ * Named sqn_ and referenced only by store_sqlite_backend in sqlite.c. */
+
+err_code sqn_follow_add(store_conn *c, int64_t request_id, int64_t subject_id,
+                        int64_t contact_request_id, int64_t now, err_t *err);
+err_code sqn_follow_move(store_conn *c, int64_t from_request, int64_t to_request, size_t *moved,
+                         err_t *err);
+err_code sqn_follow_get(store_conn *c, int64_t request_id, int64_t subject_id,
+                        int64_t *contact_request_id, err_t *err);
+err_code sqn_follow_count(store_conn *c, int64_t request_id, int64_t *count, err_t *err);
+err_code sqn_follow_erase_contact(store_conn *c, int64_t contact_request_id, size_t *erased,
+                                  err_t *err);
+err_code sqn_webhook_insert(store_conn *c, store_webhook *w, err_t *err);
+err_code sqn_webhook_get(store_conn *c, int64_t id, pool_t *pool, store_webhook *out, err_t *err);
+err_code sqn_webhook_list(store_conn *c, pool_t *pool, store_webhook **out, size_t *count,
+                          err_t *err);
+err_code sqn_webhook_disable(store_conn *c, int64_t id, int64_t now, err_t *err);
+err_code sqn_outbox_enqueue(store_conn *c, const sr_event *ev, int64_t now, size_t *queued,
+                            err_t *err);
+err_code sqn_outbox_claim(store_conn *c, int64_t now, int64_t lease, size_t max, pool_t *pool,
+                          store_outbox **out, size_t *count, err_t *err);
+err_code sqn_outbox_sent(store_conn *c, int64_t id, int64_t now, err_t *err);
+err_code sqn_outbox_failed(store_conn *c, int64_t id, int64_t retry_at, const char *error,
+                           err_t *err);
+err_code sqn_outbox_list(store_conn *c, const outbox_status *status_filter, int64_t after_id,
+                         size_t max, pool_t *pool, store_outbox **out, size_t *count, err_t *err);
+err_code sqn_outbox_retry(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err);
 
 #endif
