@@ -504,8 +504,7 @@ static err_code prepare(notify_t *n, store_t *s, notify_item *it, int64_t now, e
     err_t why;
     if (it->row.kind == OUTBOX_EMAIL) {
         err_code rc = gate_read_follower_email(s, n->keys, &actor, GATE_PURPOSE_ADDRESS_REQUEST,
-                                               it->row.event.request_id, it->row.target_id, now,
-                                               n->pool, &it->to, &why);
+                                               it->row.id, now, n->pool, &it->to, &why);
         if (rc == ERR_FORBIDDEN || rc == ERR_NOT_FOUND)
             never = "recipient no longer follows or was erased";
         else if (rc != ERR_OK)

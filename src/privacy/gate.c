@@ -476,18 +476,31 @@ err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, 
 }
 
 err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_actor *a,
-                                  gate_purpose p, int64_t request_id, int64_t subject_id,
-                                  int64_t now, pool_t *pool, const char **email, err_t *err)
+                                  gate_purpose p, int64_t outbox_id, int64_t now, pool_t *pool,
+                                  const char **email, err_t *err)
 {
     if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT || email == NULL)
         return err_set(err, ERR_INVALID, "a read names an actor, a purpose and an output");
     *email = NULL;
+    store_outbox row;
+    err_code rc = store_outbox_get(s, outbox_id, pool, &row, err);
+    if (rc != ERR_OK)
+        return rc;
+    if (row.kind != OUTBOX_EMAIL)
+        return err_set(err, ERR_INVALID, "notification %lld is not an email",
+                       (long long)outbox_id);
+    int64_t subject_id = row.target_id, request_id = row.event.request_id;
     int64_t contact_request = 0;
-    err_code rc = store_follow_get(s, request_id, subject_id, &contact_request, err);
+    /* The person asked to be told: the row was queued from their follow
+     * of this request when it changed (a merge may have moved the follow
+     * since). That holds while the row waits and they follow anything at
+     * all; erasing their address drops every follow (retention.c), and
+     * with it this relation. */
+    rc = row.status == OUTBOX_PENDING
+             ? store_follow_contact(s, subject_id, request_id, &contact_request, err)
+             : ERR_NOT_FOUND;
     if (rc != ERR_OK && rc != ERR_NOT_FOUND)
         return rc;
-    /* The person asked to be told: that is the relation this read stands
-     * on, and it ends when they no longer follow (or were erased). */
     bool follows = rc == ERR_OK &&
                    (a->role != GATE_RESIDENT || (a->subject_id != 0 && a->subject_id == subject_id));
     gate_relation rel = follows ? GATE_REL_OWN : GATE_REL_OTHER;
@@ -498,12 +511,12 @@ err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_act
     size_t n = 0;
     if ((rc = store_personal_list(s, contact_request, pool, &rows, &n, err)) != ERR_OK)
         return rc;
-    const store_personal *row = NULL;
+    const store_personal *rec = NULL;
     for (size_t i = 0; i < n; i++)
         if (rows[i].dclass == DC_CONTACT && rows[i].subject_id == subject_id &&
             rows[i].sealed_len >= SEAL_OVERHEAD)
-            row = &rows[i];
-    if (row == NULL)
+            rec = &rows[i];
+    if (rec == NULL)
         return err_set(err, ERR_NOT_FOUND, "follower %lld has no contact record",
                        (long long)subject_id);
     unsigned char key[SEAL_KEY_LEN];
@@ -516,7 +529,7 @@ err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_act
     memset(&r, 0, sizeof r);
     buf_t fields = BUF_INIT;
     int64_t shown = 0;
-    rc = open_record(key, contact_request, row, pool, &r, &fields, &shown, err);
+    rc = open_record(key, contact_request, rec, pool, &r, &fields, &shown, err);
     sodium_memzero(key, sizeof key);
     buf_free(&fields);
     if (rc == ERR_OK && r.email == NULL)

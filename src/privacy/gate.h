@@ -138,17 +138,17 @@ err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, 
                            err_t *err);
 
 /*
- * The email of a person who follows a request (store_follow_add), to tell
- * them of a change: the notifier's one read (actor "system:notify",
- * purpose address_request). The relation is "own" while subject_id
- * follows request_id (they asked for it), "other" otherwise, so the
- * policy refuses once they stop following or their record is erased
- * (REFUSE entry, ERR_FORBIDDEN). ERR_NOT_FOUND if the record or its email
- * is gone (nothing to read, nothing logged). Otherwise one READ entry
- * naming "email" only. *email comes from pool.
+ * The email to send outbox row outbox_id (kind email) to: the notifier's
+ * one read (actor "system:notify", purpose address_request). The relation
+ * is "own" while the row is pending and its target (the follower's
+ * subject) still follows a request, i.e. the person asked to be told and
+ * their address was not erased since; "other" otherwise, which the policy
+ * refuses (REFUSE entry, ERR_FORBIDDEN). ERR_NOT_FOUND if the row, the
+ * record or its email is gone (nothing read, nothing logged). Otherwise
+ * one READ entry naming "email" only. *email comes from pool.
  */
 err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_actor *a,
-                                  gate_purpose p, int64_t request_id, int64_t subject_id,
-                                  int64_t now, pool_t *pool, const char **email, err_t *err);
+                                  gate_purpose p, int64_t outbox_id, int64_t now, pool_t *pool,
+                                  const char **email, err_t *err);
 
 #endif

@@ -1546,4 +1546,6 @@ const store_backend store_sqlite_backend = {
     .outbox_failed = sqn_outbox_failed,
     .outbox_list = sqn_outbox_list,
     .outbox_retry = sqn_outbox_retry,
+    .follow_contact = sqn_follow_contact,
+    .outbox_get = sqn_outbox_get,
 };

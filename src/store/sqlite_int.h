@@ -662,5 +662,8 @@ err_code sqn_outbox_failed(store_conn *c, int64_t id, int64_t retry_at, const ch
 err_code sqn_outbox_list(store_conn *c, const outbox_status *status_filter, int64_t after_id,
                          size_t max, pool_t *pool, store_outbox **out, size_t *count, err_t *err);
 err_code sqn_outbox_retry(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err);
+err_code sqn_follow_contact(store_conn *c, int64_t subject_id, int64_t request_id,
+                            int64_t *contact_request_id, err_t *err);
+err_code sqn_outbox_get(store_conn *c, int64_t id, pool_t *pool, store_outbox *out, err_t *err);
 
 #endif

@@ -36,6 +36,7 @@ typedef enum {
     NST_LIST_STATUS,
     NST_RETRY_ONE,
     NST_RETRY_ALL,
+    NST_FOLLOW_CONTACT,
     NST_N
 } nstmt_id;
 
@@ -113,6 +114,9 @@ static const char *const NSTMT_SQL[NST_N] = {
                       "WHERE id = ?1 AND status = 'failed'",
     [NST_RETRY_ALL] = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1 "
                       "WHERE status = 'failed'",
+    [NST_FOLLOW_CONTACT] = "SELECT contact_request_id FROM follow WHERE subject_id = ?1 "
+                           "ORDER BY CASE WHEN request_id = ?2 THEN 0 ELSE 1 END, created_at "
+                           "DESC LIMIT 1",
 };
 
 static err_code nstmt_get(store_conn *c, nstmt_id id, stmt *s, err_t *err)
@@ -170,6 +174,18 @@ err_code sqn_follow_get(store_conn *c, int64_t request_id, int64_t subject_id,
         return ec;
     bind_i64(&s, request_id);
     bind_i64(&s, subject_id);
+    return stmt_one(c, &s, "follow", read_id, contact_request_id, NULL, "no such follow", err);
+}
+
+err_code sqn_follow_contact(store_conn *c, int64_t subject_id, int64_t request_id,
+                            int64_t *contact_request_id, err_t *err)
+{
+    stmt s;
+    err_code ec = nstmt_get(c, NST_FOLLOW_CONTACT, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_i64(&s, subject_id);
+    bind_i64(&s, request_id);
     return stmt_one(c, &s, "follow", read_id, contact_request_id, NULL, "no such follow", err);
 }
 
@@ -364,6 +380,16 @@ err_code sqn_outbox_claim(store_conn *c, int64_t now, int64_t lease, size_t max,
     *out = list;
     *count = n;
     return ERR_OK;
+}
+
+err_code sqn_outbox_get(store_conn *c, int64_t id, pool_t *pool, store_outbox *out, err_t *err)
+{
+    stmt s;
+    err_code ec = nstmt_get(c, NST_CLAIMED_ROW, &s, err);
+    if (ec != ERR_OK)
+        return ec;
+    bind_i64(&s, id);
+    return stmt_one(c, &s, "outbox", read_claimed, out, pool, "no such notification", err);
 }
 
 err_code sqn_outbox_sent(store_conn *c, int64_t id, int64_t now, err_t *err)

@@ -1095,6 +1095,16 @@ err_code store_follow_get(store_t *s, int64_t request_id, int64_t subject_id,
     return s->be->follow_get(s->conn, request_id, subject_id, contact_request_id, err);
 }
 
+err_code store_follow_contact(store_t *s, int64_t subject_id, int64_t request_id,
+                              int64_t *contact_request_id, err_t *err)
+{
+    if (contact_request_id == NULL)
+        return err_set(err, ERR_INVALID, "store_follow_contact: no output");
+    if (subject_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such follow");
+    return s->be->follow_contact(s->conn, subject_id, request_id, contact_request_id, err);
+}
+
 err_code store_follow_count(store_t *s, int64_t request_id, int64_t *count, err_t *err)
 {
     if (count == NULL)
@@ -1212,6 +1222,15 @@ err_code store_outbox_claim(store_t *s, int64_t now, int64_t lease, size_t max, 
     *out = NULL;
     *count = 0;
     return s->be->outbox_claim(s->conn, now, lease, max, pool, out, count, err);
+}
+
+err_code store_outbox_get(store_t *s, int64_t id, pool_t *pool, store_outbox *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_outbox_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such notification");
+    return s->be->outbox_get(s->conn, id, pool, out, err);
 }
 
 err_code store_outbox_sent(store_t *s, int64_t id, int64_t now, err_t *err)

@@ -515,6 +515,12 @@ err_code store_follow_move(store_t *s, int64_t from_request, int64_t to_request,
  * ERR_NOT_FOUND if it does not. */
 err_code store_follow_get(store_t *s, int64_t request_id, int64_t subject_id,
                           int64_t *contact_request_id, err_t *err);
+/* Where the email of a follower is sealed: the contact request of one of
+ * subject_id's follows, its follow of request_id first (a follow moved by
+ * a merge keeps its contact request). ERR_NOT_FOUND if it follows
+ * nothing (never did, or its address was erased). */
+err_code store_follow_contact(store_t *s, int64_t subject_id, int64_t request_id,
+                              int64_t *contact_request_id, err_t *err);
 /* How many follow request_id. */
 err_code store_follow_count(store_t *s, int64_t request_id, int64_t *count, err_t *err);
 /* The contact record of contact_request_id is being erased: deletes every
@@ -585,6 +591,9 @@ err_code store_outbox_enqueue(store_t *s, const sr_event *ev, int64_t now, size_
  * mid-send leaves it to be sent again then). From pool. */
 err_code store_outbox_claim(store_t *s, int64_t now, int64_t lease, size_t max, pool_t *pool,
                             store_outbox **out, size_t *count, err_t *err);
+/* One row, with its event and request as a claim gives them.
+ * ERR_NOT_FOUND if none. */
+err_code store_outbox_get(store_t *s, int64_t id, pool_t *pool, store_outbox *out, err_t *err);
 /* A claimed row was delivered. ERR_NOT_FOUND unless it is pending. */
 err_code store_outbox_sent(store_t *s, int64_t id, int64_t now, err_t *err);
 /* A claimed row failed with error (our words, no personal data): due

@@ -201,6 +201,10 @@ typedef struct {
                             size_t max, pool_t *pool, store_outbox **out, size_t *count,
                             err_t *err);
     err_code (*outbox_retry)(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err);
+    err_code (*follow_contact)(store_conn *c, int64_t subject_id, int64_t request_id,
+                               int64_t *contact_request_id, err_t *err);
+    err_code (*outbox_get)(store_conn *c, int64_t id, pool_t *pool, store_outbox *out,
+                           err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;
