@@ -168,10 +168,10 @@ static err_code retry_txn(cli_env *env, void *arg, err_t *err)
 
 int cmd_outbox(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL},       {"--status", true, NULL},
-                      {"--after", true, NULL},      {"--max", true, NULL},
-                      {"--id", true, NULL},         {"--all-failed", false, NULL},
-                      {"--help", false, NULL},      {NULL, false, NULL}};
+    cli_opt opts[] = {{"--data", true, NULL},  {"--status", true, NULL},
+                      {"--after", true, NULL}, {"--max", true, NULL},
+                      {"--id", true, NULL},    {"--all-failed", false, NULL},
+                      {"--help", false, NULL}, {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
     if (cli_wants_help(argc, argv, 2))

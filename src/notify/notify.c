@@ -193,8 +193,7 @@ static void request_link(buf_t *b, const char *public_url, int64_t request_id)
     buf_printf(b, "/requests/%lld", (long long)request_id);
 }
 
-err_code notify_webhook_body(const store_outbox *o, const char *public_url, buf_t *out,
-                             err_t *err)
+err_code notify_webhook_body(const store_outbox *o, const char *public_url, buf_t *out, err_t *err)
 {
     char at[DT_BUFSZ];
     const sr_event *ev = &o->event;
@@ -292,15 +291,15 @@ err_code notify_email_message(const notify_config *c, const store_outbox *o,
     char date[64];
     time_t t = (time_t)now;
     struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000",
-                                              &tm) == 0)
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
         return err_set(err, ERR_INTERNAL, "the date does not format");
     const char *res = ev->resolution != SR_RES_NONE ? sr_resolution_name(ev->resolution) : NULL;
     buf_printf(out, "From: %s\r\n", c->smtp_from);
     buf_printf(out, "To: <%s>\r\n", to);
     buf_printf(out, "Subject: Service request %lld: %s%s%s%s\r\n", (long long)ev->request_id,
-               ev->kind == SR_EV_NOTE ? "a new note" : status_words(ev->status),
-               res ? " (" : "", res ? res : "", res ? ")" : "");
+               ev->kind == SR_EV_NOTE ? "a new note" : status_words(ev->status), res ? " (" : "",
+               res ? res : "", res ? ")" : "");
     buf_printf(out, "Message-ID: <civic311-outbox-%lld@%s>\r\n", (long long)o->id,
                from_domain(c->smtp_from));
     buf_printf(out, "Date: %s\r\n", date);
@@ -468,9 +467,9 @@ static bool send_webhook(const notify_config *c, const char *url, const unsigned
 /* One claimed row on its way: what to send and how it went. */
 typedef struct {
     store_outbox row;
-    bool ready;           /* claimed and prepared: deliver it */
-    const char *to;       /* email: the address (pool), zeroed after */
-    const char *url;      /* webhook: where */
+    bool ready;      /* claimed and prepared: deliver it */
+    const char *to;  /* email: the address (pool), zeroed after */
+    const char *url; /* webhook: where */
     unsigned char secret[32];
     bool sent;
     char why[NOTIFY_WHY_MAX];
@@ -518,7 +517,8 @@ static err_code prepare(notify_t *n, store_t *s, notify_item *it, int64_t now, e
             rc = webhook_secret(s, n->keys, &w, it->secret, &why);
         if (never == NULL && rc != ERR_OK)
             return err_set(err, rc, "%s", why.msg);
-        it->url = w.url;
+        if (never == NULL)
+            it->url = w.url;
     }
     if (never != NULL)
         return store_outbox_failed(s, it->row.id, 0, never, err);
@@ -533,8 +533,8 @@ static err_code claim_apply(store_t *s, void *arg, err_t *err)
     store_outbox *rows = NULL;
     size_t count = 0;
     n->n = 0;
-    err_code rc = store_outbox_claim(s, now, n->cfg->lease, NOTIFY_BATCH, n->pool, &rows, &count,
-                                     err);
+    err_code rc =
+        store_outbox_claim(s, now, n->cfg->lease, NOTIFY_BATCH, n->pool, &rows, &count, err);
     for (size_t i = 0; rc == ERR_OK && i < count; i++) {
         notify_item *it = &n->items[n->n++];
         memset(it, 0, sizeof *it);
@@ -551,11 +551,11 @@ static err_code settle_apply(store_t *s, void *arg, err_t *err)
         notify_item *it = &n->items[i];
         if (!it->ready)
             continue;
-        err_code rc =
-            it->sent ? store_outbox_sent(s, it->row.id, it->at, err)
-                     : store_outbox_failed(s, it->row.id,
-                                           notify_retry_at(n->cfg, it->row.attempts, it->at),
-                                           it->why, err);
+        err_code rc = it->sent
+                          ? store_outbox_sent(s, it->row.id, it->at, err)
+                          : store_outbox_failed(s, it->row.id,
+                                                notify_retry_at(n->cfg, it->row.attempts, it->at),
+                                                it->why, err);
         /* Someone (an operator's retry, a second node after the lease)
          * settled it meanwhile: theirs stands. */
         if (rc == ERR_NOT_FOUND)

@@ -92,8 +92,7 @@ void notify_sign(const unsigned char secret[32], const char *timestamp, const ch
 /* ---- what is sent (exposed for the unit tests) ---- */
 
 /* The JSON body of a webhook delivery: the event in its public view. */
-err_code notify_webhook_body(const store_outbox *o, const char *public_url, buf_t *out,
-                             err_t *err);
+err_code notify_webhook_body(const store_outbox *o, const char *public_url, buf_t *out, err_t *err);
 /* The whole email (headers and body, CRLF lines) for one row, to one
  * address: nothing personal but the To: header. ERR_INVALID for an
  * address that could not be a header's (control characters, no @). */

@@ -43,7 +43,7 @@ typedef enum {
 _Static_assert(NST_N <= SQ_NOTIFY_STMT_SLOTS, "raise SQ_NOTIFY_STMT_SLOTS in sqlite_int.h");
 
 #define OUTBOX_COLS                                                                                \
-    "id, kind, event_id, target_id, status, attempts, next_attempt_at, last_error, created_at, "  \
+    "id, kind, event_id, target_id, status, attempts, next_attempt_at, last_error, created_at, "   \
     "sent_at"
 
 static const char *const NSTMT_SQL[NST_N] = {
@@ -437,15 +437,14 @@ err_code sqn_outbox_list(store_conn *c, const outbox_status *status_filter, int6
 err_code sqn_outbox_retry(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err)
 {
     stmt s;
-    err_code ec = nstmt_write(c, id != 0 ? NST_RETRY_ONE : NST_RETRY_ALL, "store_outbox_retry",
-                              &s, err);
+    err_code ec =
+        nstmt_write(c, id != 0 ? NST_RETRY_ONE : NST_RETRY_ALL, "store_outbox_retry", &s, err);
     if (ec != ERR_OK)
         return ec;
     if (id != 0)
         bind_i64(&s, id);
     bind_i64(&s, now);
-    if ((ec = stmt_exec_count(c, &s, "outbox", retried, err)) == ERR_OK && id != 0 &&
-        *retried == 0)
+    if ((ec = stmt_exec_count(c, &s, "outbox", retried, err)) == ERR_OK && id != 0 && *retried == 0)
         ec = err_set(err, ERR_NOT_FOUND, "no failed notification with this id");
     return ec;
 }

@@ -33,8 +33,7 @@ static bool fx_open(storefx *fx)
 
 /* Files a request (contact fields given when email is not NULL); with
  * follow, its reporter follows it. Its id; *subject the reporter's. */
-static int64_t file(storefx *fx, const char *code, const char *email, bool follow,
-                    int64_t *subject)
+static int64_t file(storefx *fx, const char *code, const char *email, bool follow, int64_t *subject)
 {
     err_t err = {0};
     service_request sr = storefx_request(code, T0);
@@ -60,8 +59,8 @@ static int64_t file(storefx *fx, const char *code, const char *email, bool follo
     return sr.id;
 }
 
-static err_code change(storefx *fx, int64_t id, sr_event_kind kind, sr_status st,
-                       const char *note, bool public_note, int64_t *event_id)
+static err_code change(storefx *fx, int64_t id, sr_event_kind kind, sr_status st, const char *note,
+                       bool public_note, int64_t *event_id)
 {
     err_t err;
     sr_event ev = {.request_id = id,
@@ -141,9 +140,9 @@ static void test_outbox_filled_by_events(void)
     int64_t hook = 0;
     char secret[NOTIFY_SECRET_HEX];
     REQUIRE(store_begin(fx.s, &err) == ERR_OK);
-    CHECK_INT(notify_webhook_add(fx.s, fx.k, "DOT", "http://127.0.0.1:9/h", T0, &hook, secret,
-                                 &err),
-              ERR_OK);
+    CHECK_INT(
+        notify_webhook_add(fx.s, fx.k, "DOT", "http://127.0.0.1:9/h", T0, &hook, secret, &err),
+        ERR_OK);
     CHECK_INT(store_commit(fx.s, &err), ERR_OK);
     CHECK(hook > 0 && strlen(secret) == 64);
 
@@ -170,7 +169,10 @@ static void test_outbox_filled_by_events(void)
     CHECK_INT(store_commit(fx.s, &err), ERR_OK);
 
     /* a change rolled back tells nobody */
-    sr_event ev2 = {.request_id = a, .at = T0, .kind = SR_EV_STATUS, .status = SR_IN_PROGRESS,
+    sr_event ev2 = {.request_id = a,
+                    .at = T0,
+                    .kind = SR_EV_STATUS,
+                    .status = SR_IN_PROGRESS,
                     .actor = "staff:1"};
     REQUIRE(store_begin(fx.s, &err) == ERR_OK);
     CHECK_INT(store_event_append(fx.s, &ev2, &err), ERR_OK);
@@ -185,8 +187,12 @@ static void test_outbox_filled_by_events(void)
     CHECK_INT(change(&fx, b, SR_EV_STATUS, SR_ACKNOWLEDGED, NULL, false, NULL), ERR_OK);
     CHECK_INT(outbox_count(&fx, NULL), 5);
     /* bad webhooks */
-    store_webhook w = {.agency_code = "DOT", .url = "ftp://x/", .subject_id = 1,
-                       .key_version = 1, .secret = (const unsigned char *)"x", .secret_len = 1};
+    store_webhook w = {.agency_code = "DOT",
+                       .url = "ftp://x/",
+                       .subject_id = 1,
+                       .key_version = 1,
+                       .secret = (const unsigned char *)"x",
+                       .secret_len = 1};
     CHECK_INT(store_webhook_insert(fx.s, &w, &err), ERR_INVALID);
     w.url = "http://a b/";
     CHECK_INT(store_webhook_insert(fx.s, &w, &err), ERR_INVALID);
@@ -232,8 +238,8 @@ static void test_claim_settle_and_read(void)
     gate_actor notifier = {.role = GATE_NOTIFIER, .actor = NOTIFY_ACTOR};
     gate_actor staff = {.role = GATE_AGENCY_STAFF, .actor = "staff:2"};
     const char *to = NULL;
-    CHECK_INT(gate_read_follower_email(fx.s, fx.k, &notifier, GATE_PURPOSE_ADDRESS_REQUEST, id,
-                                       T0, pool, &to, &err),
+    CHECK_INT(gate_read_follower_email(fx.s, fx.k, &notifier, GATE_PURPOSE_ADDRESS_REQUEST, id, T0,
+                                       pool, &to, &err),
               ERR_OK);
     CHECK_STR(to, "ana@example.org");
     CHECK_INT(storefx_audit_size(&fx), audit_before + 1);
@@ -258,8 +264,7 @@ static void test_claim_settle_and_read(void)
     c.smtp_from = "311@city.example";
     c.public_url = "https://311.city.example/";
     buf_t msg = BUF_INIT;
-    CHECK_INT(notify_email_message(&c, &rows[0], "Street light", "ana@example.org", T0, &msg,
-                                   &err),
+    CHECK_INT(notify_email_message(&c, &rows[0], "Street light", "ana@example.org", T0, &msg, &err),
               ERR_OK);
     REQUIRE(msg.data != NULL);
     CHECK(strstr(msg.data, "To: <ana@example.org>\r\n") != NULL);
@@ -274,8 +279,7 @@ static void test_claim_settle_and_read(void)
     msg = (buf_t)BUF_INIT;
     CHECK_INT(notify_email_message(&c, &rows[0], "x", "a@b\r\nBcc: x@y", T0, &msg, &err),
               ERR_INVALID);
-    CHECK_INT(notify_email_message(&c, &rows[0], "x", "no-at-sign", T0, &msg, &err),
-              ERR_INVALID);
+    CHECK_INT(notify_email_message(&c, &rows[0], "x", "no-at-sign", T0, &msg, &err), ERR_INVALID);
     buf_free(&msg);
 
     /* fail with a retry, fail for good, retry by hand, send */
@@ -294,8 +298,8 @@ static void test_claim_settle_and_read(void)
     CHECK_INT(store_outbox_sent(fx.s, id, T0 + 401, &err), ERR_OK);
     CHECK_INT(store_outbox_sent(fx.s, id, T0 + 401, &err), ERR_NOT_FOUND);
     /* a sent row opens no address */
-    CHECK_INT(gate_read_follower_email(fx.s, fx.k, &notifier, GATE_PURPOSE_ADDRESS_REQUEST, id,
-                                       T0, pool, &to, &err),
+    CHECK_INT(gate_read_follower_email(fx.s, fx.k, &notifier, GATE_PURPOSE_ADDRESS_REQUEST, id, T0,
+                                       pool, &to, &err),
               ERR_FORBIDDEN);
     CHECK_INT(store_commit(fx.s, &err), ERR_OK);
     outbox_status sent = OUTBOX_SENT;
@@ -381,8 +385,7 @@ static void test_follow_move_and_erasure(void)
     CHECK_INT(store_audit_for_request(fx.s, a, pool, &arows, &na, &err), ERR_OK);
     for (size_t i = 0; i < na; i++) {
         int64_t seq;
-        if (audit_entry_decode(arows[i].body, arows[i].body_len, pool, &e, &seq, &err) ==
-                ERR_OK &&
+        if (audit_entry_decode(arows[i].body, arows[i].body_len, pool, &e, &seq, &err) == ERR_OK &&
             e.action == AUDIT_ERASE)
             receipt = e.fields != NULL && strstr(e.fields, "follow") != NULL;
     }
@@ -444,8 +447,13 @@ static void test_webhook_secret_and_signature(void)
     o.kind = OUTBOX_WEBHOOK;
     o.service_code = "pothole";
     o.agency_code = "DOT";
-    o.event = (sr_event){.id = 3, .request_id = 5, .at = T0, .kind = SR_EV_STATUS,
-                         .status = SR_CLOSED, .resolution = SR_RES_FIXED, .note = "internal",
+    o.event = (sr_event){.id = 3,
+                         .request_id = 5,
+                         .at = T0,
+                         .kind = SR_EV_STATUS,
+                         .status = SR_CLOSED,
+                         .resolution = SR_RES_FIXED,
+                         .note = "internal",
                          .public_note = false};
     buf_t b = BUF_INIT;
     CHECK_INT(notify_webhook_body(&o, "https://311.example", &b, &err), ERR_OK);
