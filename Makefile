@@ -5,7 +5,7 @@
 # so unit tests and fuzzers link exactly the code the server runs.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium expat vips geos libcrypto
+PKGS    := libmicrohttpd jansson sqlite3 libsodium expat vips geos libcrypto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

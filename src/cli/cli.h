@@ -66,6 +66,8 @@ int cmd_districts(int argc, char **argv);
 int cmd_disclosure(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
+int cmd_webhook(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
 
 /* ---- helpers for commands that use the store ---- */

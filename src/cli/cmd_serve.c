@@ -14,6 +14,8 @@
  *   housekeeping one thread: publishes batch requests every few seconds,
  *                signs an audit checkpoint every few seconds, runs
  *                retention every hour (intervals from config.json)
+ *   notify       one thread: empties the outbox (emails to followers,
+ *                agencies' webhooks), through the writer (notify.h)
  *
  * Shutdown (SIGINT/SIGTERM) runs in the order that loses nothing: stop
  * accepting connections, stop the housekeeping thread, drain the writer
@@ -32,6 +34,7 @@
 #include "cli/cli.h"
 #include "core/apikey.h"
 #include "media/photo.h"
+#include "notify/notify.h"
 #include "open311/o311_api.h"
 #include "privacy/audit.h"
 #include "privacy/retention.h"
@@ -316,6 +319,7 @@ int cmd_serve(int argc, char **argv)
     http_server_t *http = NULL;
     pthread_t housekeeping;
     bool housekeeping_started = false;
+    notify_t *notifier = NULL;
     bool photos_started = false;
     bool web_started = false;
     int keys_lock = -1;
@@ -408,6 +412,12 @@ int cmd_serve(int argc, char **argv)
         goto done;
     }
     housekeeping_started = true;
+    if (notify_start(&cfg.notify, sc.writer, sc.keys, cat, now_utc, &notifier, &err) != ERR_OK) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    if (cfg.notify.smtp_url == NULL)
+        log_warn("no smtp relay in config.json: emails to followers wait in the outbox");
     if (!sync)
         log_warn("--unsafe-no-sync: commits are NOT durable; for benchmarks only");
     log_info("listening on %s port %u (%zu services, %zu districts, jurisdiction_id %s)",
@@ -427,6 +437,8 @@ done:
         pthread_mutex_unlock(&sc.lock);
         pthread_join(housekeeping, NULL);
     }
+    /* After the delivery in progress; before the writer it settles with. */
+    notify_stop(notifier);
     if (web_started) {
         /* The photos being cleaned answer their requests (through the
          * writer, still running); then the last page views. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -243,6 +244,110 @@ static err_code cfg_map(civic_config *c, json_t *m, err_t *err)
     return ERR_OK;
 }
 
+/*
+ * "public_url": "https://311.city.example" (for links in emails),
+ * "smtp": {"url": "smtps://relay.city.example:465", "from": "311@city.example",
+ *          "username": "civic311", "password_file": "/etc/civic311/smtp-password"},
+ * "outbox": {"retry_first_seconds": 60, "retry_max_seconds": 21600, "max_attempts": 10,
+ *            "lease_seconds": 300, "poll_seconds": 5, "timeout_seconds": 30}
+ * All optional. Without smtp, emails wait in the outbox and fail in time.
+ * The password is read from its own file (mode 0600, outside backups of
+ * config.json), never from config.json.
+ */
+static bool url_ok(const char *u, const char *const *schemes)
+{
+    bool scheme = false;
+    for (; *schemes != NULL && !scheme; schemes++)
+        scheme = strncmp(u, *schemes, strlen(*schemes)) == 0 && u[strlen(*schemes)] != '\0';
+    for (const unsigned char *p = (const unsigned char *)u; scheme && *p; p++)
+        if (*p <= ' ' || *p >= 0x7f)
+            return false;
+    return scheme && strlen(u) < 1000;
+}
+
+static err_code cfg_secret_file(civic_config *c, const char *path, const char **out, err_t *err)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return err_set(err, ERR_IO, "config: smtp.password_file cannot be read: %s",
+                       strerror(errno));
+    char line[512];
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    bool bad = ferror(f) != 0 || n == sizeof line - 1;
+    fclose(f);
+    line[n] = '\0';
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    if (bad || n == 0 || strlen(line) != n)
+        return err_set(err, ERR_INVALID, "config: smtp.password_file must hold one line of "
+                                         "1-500 bytes");
+    *out = pool_strdup(c->pool, line);
+    sodium_memzero(line, sizeof line);
+    return *out != NULL ? ERR_OK : err_set(err, ERR_NOMEM, "out of memory");
+}
+
+static const char *path_join(pool_t *p, const char *dir, const char *name);
+
+static err_code cfg_notify(civic_config *c, json_t *root, err_t *err)
+{
+    static const char *const skeys[] = {"url", "from", "username", "password_file", NULL};
+    static const char *const okeys[] = {"retry_first_seconds", "retry_max_seconds",
+                                        "max_attempts",        "lease_seconds",
+                                        "poll_seconds",        "timeout_seconds",
+                                        NULL};
+    static const char *const web_schemes[] = {"https://", "http://", NULL};
+    static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
+    notify_config *n = &c->notify;
+    notify_config_default(n);
+    bool bad = false;
+    c->public_url = cfg_str(c->pool, root, "public_url", NULL, &bad);
+    if (bad || (c->public_url != NULL && !url_ok(c->public_url, web_schemes)))
+        return err_set(err, ERR_INVALID, "config: public_url is the site's http(s):// address");
+    n->public_url = c->public_url;
+    json_t *smtp = json_object_get(root, "smtp");
+    if (smtp != NULL) {
+        if (!json_is_object(smtp) || cfg_unknown_key(smtp, skeys) != NULL)
+            return err_set(err, ERR_INVALID, "config: smtp is an object with url, from, "
+                                             "username, password_file");
+        n->smtp_url = cfg_str(c->pool, smtp, "url", NULL, &bad);
+        n->smtp_from = cfg_str(c->pool, smtp, "from", NULL, &bad);
+        n->smtp_username = cfg_str(c->pool, smtp, "username", NULL, &bad);
+        const char *pw = cfg_str(c->pool, smtp, "password_file", NULL, &bad);
+        const char *at = n->smtp_from != NULL ? strchr(n->smtp_from, '@') : NULL;
+        if (bad || n->smtp_url == NULL || !url_ok(n->smtp_url, smtp_schemes) || at == NULL ||
+            at == n->smtp_from || at[1] == '\0' || strpbrk(n->smtp_from, " <>\r\n\",") != NULL ||
+            (n->smtp_username == NULL) != (pw == NULL))
+            return err_set(err, ERR_INVALID,
+                           "config: smtp needs url (smtp:// or smtps://) and from (an address); "
+                           "username and password_file go together");
+        if (pw != NULL) {
+            const char *path = pw[0] == '/' ? pw : path_join(c->pool, c->data_dir, pw);
+            err_code rc = path != NULL ? cfg_secret_file(c, path, &n->smtp_password, err)
+                                       : err_set(err, ERR_NOMEM, "out of memory");
+            if (rc != ERR_OK)
+                return rc;
+        }
+    }
+    json_t *ob = json_object_get(root, "outbox");
+    if (ob != NULL) {
+        if (!json_is_object(ob) || cfg_unknown_key(ob, okeys) != NULL)
+            return err_set(err, ERR_INVALID, "config: outbox has an unknown key");
+        n->retry_first = (int64_t)cfg_uint(ob, "retry_first_seconds", 60, 86400, &bad);
+        n->retry_max = (int64_t)cfg_uint(ob, "retry_max_seconds", 21600, 7 * 86400, &bad);
+        n->max_attempts = (int)cfg_uint(ob, "max_attempts", 10, 100, &bad);
+        n->lease = (int64_t)cfg_uint(ob, "lease_seconds", 300, 86400, &bad);
+        n->poll_interval = (unsigned)cfg_uint(ob, "poll_seconds", 5, 3600, &bad);
+        n->timeout = (unsigned)cfg_uint(ob, "timeout_seconds", 30, 600, &bad);
+        if (bad || n->retry_first == 0 || n->retry_max < n->retry_first ||
+            n->max_attempts == 0 || n->lease == 0 || n->poll_interval == 0 || n->timeout == 0 ||
+            n->lease <= (int64_t)n->timeout)
+            return err_set(err, ERR_INVALID,
+                           "config: outbox values are whole seconds above 0, retry_max_seconds "
+                           "at least retry_first_seconds, lease_seconds above timeout_seconds");
+    }
+    return ERR_OK;
+}
+
 static const char *path_join(pool_t *p, const char *dir, const char *name)
 {
     buf_t b = BUF_INIT;
@@ -286,7 +391,8 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
 {
     static const char *const keys[] = {"jurisdiction_id", "listen", "discovery", "http",
                                        "batch_interval_seconds", "privacy", "map",
-                                       "time_zone", "districts", "staff_idle_minutes", NULL};
+                                       "time_zone", "districts", "staff_idle_minutes",
+                                       "public_url", "smtp", "outbox", NULL};
     memset(c, 0, sizeof *c);
     c->pool = pool_new();
     if (c->pool == NULL)
@@ -361,7 +467,8 @@ static err_code config_read(const char *dir, civic_config *c, err_t *err)
     if ((rc = cfg_discovery(c, json_object_get(root, "discovery"), err)) != ERR_OK ||
         (rc = cfg_http(c, json_object_get(root, "http"), err)) != ERR_OK ||
         (rc = cfg_privacy(c, json_object_get(root, "privacy"), err)) != ERR_OK ||
-        (rc = cfg_map(c, json_object_get(root, "map"), err)) != ERR_OK)
+        (rc = cfg_map(c, json_object_get(root, "map"), err)) != ERR_OK ||
+        (rc = cfg_notify(c, root, err)) != ERR_OK)
         goto done;
 done:
     json_decref(root);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "http/server.h"
+#include "notify/notify.h"
 #include "privacy/retention.h"
 #include "open311/o311_write.h"
 #include "util/err.h"
@@ -49,6 +50,9 @@ typedef struct {
     /* routing by area (W2, issue 5): the city's district boundaries, a
      * GeoJSON file (docs/districts.md); NULL routes by service only */
     const char *districts_file;
+    /* notifications (issue 5, W6): public_url, smtp, outbox */
+    const char *public_url; /* the site's address, for links in emails; NULL = none */
+    notify_config notify;
 } civic_config;
 
 /* The key file's default place, relative to DIR. */

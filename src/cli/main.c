@@ -32,6 +32,8 @@ static const char USAGE[] =
     "  disclosure the disclosure register: court orders, their approval, exports\n"
     "  stats      response-time and SLA figures per service and agency (CSV, JSON)\n"
     "  staff      add, list, disable or reset the console's staff accounts\n"
+    "  webhook    add, list or remove agencies' webhooks (signed POSTs of changes)\n"
+    "  outbox     list or retry the notifications to followers and webhooks\n"
     "  version    print the version\n"
     "\n"
     "`civic311 <command> --help` describes each command.\n"
@@ -65,7 +67,8 @@ int main(int argc, char **argv)
         {"keys", cmd_keys},           {"personal", cmd_personal},   {"hold", cmd_hold},
         {"retention", cmd_retention}, {"audit", cmd_audit},         {"backup", cmd_backup},
         {"pages", cmd_pages},         {"districts", cmd_districts}, {"disclosure", cmd_disclosure},
-        {"stats", cmd_stats},         {"staff", cmd_staff}};
+        {"stats", cmd_stats},         {"staff", cmd_staff},         {"webhook", cmd_webhook},
+        {"outbox", cmd_outbox}};
     for (size_t i = 0; i < sizeof privacy_cmds / sizeof privacy_cmds[0]; i++)
         if (strcmp(cmd, privacy_cmds[i].name) == 0)
             return privacy_cmds[i].run(argc, argv);

@@ -17,6 +17,7 @@
 #include "core/apikey.h"
 #include "core/intake.h"
 #include "open311/o311_params.h"
+#include "notify/notify.h"
 #include "privacy/vault.h"
 #include "util/kv.h"
 #include "util/log.h"
@@ -264,6 +265,7 @@ typedef struct {
     o311_format f;
     service_type type;
     service_request sr;
+    bool follow; /* our extension notify=true: email the reporter of changes (W6) */
 } create_job;
 
 static err_code create_apply(store_t *s, void *arg, err_t *err)
@@ -272,9 +274,12 @@ static err_code create_apply(store_t *s, void *arg, err_t *err)
     char actor[32]; /* the audit log's pseudonymous actor: the client's key */
     snprintf(actor, sizeof actor, "api:%lld", (long long)job->sr.api_key_id);
     err_code rc = store_request_insert(s, &job->sr, err);
+    int64_t reporter = 0;
     if (rc == ERR_OK)
         rc = vault_collect_reporter(s, job->api->keys, &job->sr, actor, 0,
-                                    job->sr.requested_at, NULL, err);
+                                    job->sr.requested_at, &reporter, err);
+    if (rc == ERR_OK && job->follow)
+        rc = notify_follow(s, job->sr.row_id, reporter, actor, job->sr.requested_at, err);
     return rc;
 }
 
@@ -332,6 +337,21 @@ static void post_request(http_req_t *req, o311_api *api, o311_format f, kv_list 
     if (intake_request(api->cat, kv, SR_CHANNEL_API, api->now(), http_pool(req), &job->sr,
                        &err) != ERR_OK) {
         o311_fail_err(req, f, &err);
+        return;
+    }
+    /* Our extension (docs/API.md): an email given to an app is for the
+     * city to reach the reporter, not consent to be emailed; only an
+     * explicit notify=true, which the app must have asked its user for,
+     * makes the reporter a follower. */
+    const char *notify = kv_get(kv, "notify");
+    if (notify != NULL && (kv_count(kv, "notify") != 1 ||
+                           (strcmp(notify, "true") != 0 && strcmp(notify, "false") != 0))) {
+        o311_fail(req, f, 400, "notify must be true or false");
+        return;
+    }
+    job->follow = notify != NULL && strcmp(notify, "true") == 0;
+    if (job->follow && job->sr.reporter.email == NULL) {
+        o311_fail(req, f, 400, "notify=true needs an email");
         return;
     }
     job->sr.api_key_id = key_id;

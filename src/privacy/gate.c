@@ -21,7 +21,7 @@
 
 static const char *const ROLE_NAMES[] = {"resident",        "agent",           "agency_staff",
                                          "supervisor",      "privacy_officer", "records_officer",
-                                         "admin"};
+                                         "admin",           "notifier"};
 static const char *const PURPOSE_NAMES[] = {"address_request", "city_business", "emergency",
                                             "required_by_law"};
 static const char *const RELATION_NAMES[] = {"own", "routed", "other"};
@@ -91,6 +91,10 @@ const char *gate_relation_name(gate_relation r)
  *   records officer any request, as required by law (court orders,
  *                   through the disclosure register)
  *   admin           runs the system and never needs personal data
+ *   notifier        the outbox's sender (src/notify): the email of a
+ *                   person who asked to be told of a request's changes,
+ *                   to tell them (gate_read_follower_email); "own" is the
+ *                   only relation, and it holds only while they follow
  */
 #define REL(r) (1u << (unsigned)(r))
 #define REL_ANY (REL(GATE_REL_OWN) | REL(GATE_REL_ROUTED) | REL(GATE_REL_OTHER))
@@ -121,6 +125,7 @@ static const gate_rule POLICY[GATE_ROLE_COUNT] = {
                               {[GATE_PURPOSE_REQUIRED_BY_LAW] = C(DC_CONTACT) | C(DC_ACCOUNT) |
                                                                 C(DC_MEDIA) | C(DC_RECORDING)}},
     [GATE_ADMIN] = {0, {0}},
+    [GATE_NOTIFIER] = {REL(GATE_REL_OWN), {[GATE_PURPOSE_ADDRESS_REQUEST] = C(DC_CONTACT)}},
 };
 
 bool gate_allows(gate_role role, gate_purpose purpose, data_class dc, gate_relation rel)
@@ -467,5 +472,79 @@ err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, 
     }
     if (rc != ERR_OK)
         out->email = out->display_name = NULL;
+    return rc;
+}
+
+err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_actor *a,
+                                  gate_purpose p, int64_t outbox_id, int64_t now, pool_t *pool,
+                                  const char **email, err_t *err)
+{
+    if (!valid_actor(a) || (unsigned)p >= GATE_PURPOSE_COUNT || email == NULL)
+        return err_set(err, ERR_INVALID, "a read names an actor, a purpose and an output");
+    *email = NULL;
+    store_outbox row;
+    err_code rc = store_outbox_get(s, outbox_id, pool, &row, err);
+    if (rc != ERR_OK)
+        return rc;
+    if (row.kind != OUTBOX_EMAIL)
+        return err_set(err, ERR_INVALID, "notification %lld is not an email",
+                       (long long)outbox_id);
+    int64_t subject_id = row.target_id, request_id = row.event.request_id;
+    int64_t contact_request = 0;
+    /* The person asked to be told: the row was queued from their follow
+     * of this request when it changed (a merge may have moved the follow
+     * since). That holds while the row waits and they follow anything at
+     * all; erasing their address drops every follow (retention.c), and
+     * with it this relation. */
+    rc = row.status == OUTBOX_PENDING
+             ? store_follow_contact(s, subject_id, request_id, &contact_request, err)
+             : ERR_NOT_FOUND;
+    if (rc != ERR_OK && rc != ERR_NOT_FOUND)
+        return rc;
+    bool follows = rc == ERR_OK &&
+                   (a->role != GATE_RESIDENT || (a->subject_id != 0 && a->subject_id == subject_id));
+    gate_relation rel = follows ? GATE_REL_OWN : GATE_REL_OTHER;
+    if ((rc = decide(s, a, p, DC_BIT(DC_CONTACT), rel, request_id, subject_id, now, err)) !=
+        ERR_OK)
+        return rc;
+    store_personal *rows = NULL;
+    size_t n = 0;
+    if ((rc = store_personal_list(s, contact_request, pool, &rows, &n, err)) != ERR_OK)
+        return rc;
+    const store_personal *rec = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].dclass == DC_CONTACT && rows[i].subject_id == subject_id &&
+            rows[i].sealed_len >= SEAL_OVERHEAD)
+            rec = &rows[i];
+    if (rec == NULL)
+        return err_set(err, ERR_NOT_FOUND, "follower %lld has no contact record",
+                       (long long)subject_id);
+    unsigned char key[SEAL_KEY_LEN];
+    int key_version;
+    if ((rc = vault_subject_key(s, k, subject_id, key, &key_version, err)) != ERR_OK)
+        return rc == ERR_CONFLICT ? err_set(err, ERR_NOT_FOUND, "follower %lld was erased",
+                                            (long long)subject_id)
+                                  : rc;
+    sr_reporter r;
+    memset(&r, 0, sizeof r);
+    buf_t fields = BUF_INIT;
+    int64_t shown = 0;
+    rc = open_record(key, contact_request, rec, pool, &r, &fields, &shown, err);
+    sodium_memzero(key, sizeof key);
+    buf_free(&fields);
+    if (rc == ERR_OK && r.email == NULL)
+        rc = err_set(err, ERR_NOT_FOUND, "follower %lld gave no email", (long long)subject_id);
+    if (rc == ERR_OK) {
+        /* Only the address leaves this function, so only it is logged. */
+        audit_entry e = entry_for(a, p, AUDIT_READ, now);
+        e.subject_id = subject_id;
+        e.request_id = request_id;
+        e.fields = "email";
+        e.count = 1;
+        e.reason = "notification of a change the person asked to be told of";
+        rc = audit_append(s, &e, NULL, err);
+    }
+    if (rc == ERR_OK)
+        *email = r.email;
     return rc;
 }

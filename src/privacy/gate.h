@@ -32,10 +32,11 @@ typedef enum {
     GATE_SUPERVISOR,       /* Contact Center or agency supervisor */
     GATE_PRIVACY_OFFICER,  /* handles access requests and investigations */
     GATE_RECORDS_OFFICER,  /* handles court orders and records requests */
-    GATE_ADMIN             /* runs the system: no need to know personal data */
+    GATE_ADMIN,            /* runs the system: no need to know personal data */
+    GATE_NOTIFIER          /* the outbox's sender: a follower's email, to tell them */
 } gate_role;
 
-#define GATE_ROLE_COUNT 7
+#define GATE_ROLE_COUNT 8
 
 typedef enum {
     GATE_PURPOSE_ADDRESS_REQUEST = 0,
@@ -135,5 +136,19 @@ typedef struct {
 err_code gate_read_account(store_t *s, const keyring_t *k, const gate_actor *a, gate_purpose p,
                            int64_t account_id, int64_t now, pool_t *pool, gate_account_view *out,
                            err_t *err);
+
+/*
+ * The email to send outbox row outbox_id (kind email) to: the notifier's
+ * one read (actor "system:notify", purpose address_request). The relation
+ * is "own" while the row is pending and its target (the follower's
+ * subject) still follows a request, i.e. the person asked to be told and
+ * their address was not erased since; "other" otherwise, which the policy
+ * refuses (REFUSE entry, ERR_FORBIDDEN). ERR_NOT_FOUND if the row, the
+ * record or its email is gone (nothing read, nothing logged). Otherwise
+ * one READ entry naming "email" only. *email comes from pool.
+ */
+err_code gate_read_follower_email(store_t *s, const keyring_t *k, const gate_actor *a,
+                                  gate_purpose p, int64_t outbox_id, int64_t now, pool_t *pool,
+                                  const char **email, err_t *err);
 
 #endif

@@ -120,6 +120,14 @@ err_code retention_erase_request(store_t *s, int64_t request_id, unsigned class_
     /* Blind indexes exist only for contact data (email, phone). */
     if (rc == ERR_OK && (class_mask & DC_BIT(DC_CONTACT)))
         rc = store_blind_erase(s, request_id, NULL, err);
+    /* So do follows (W6): a follow whose address was in this record goes
+     * with it, wherever a merge moved it, and so do the emails still
+     * waiting to be sent to it. Nobody is written to after erasure. */
+    size_t follows = 0;
+    if (rc == ERR_OK && (class_mask & DC_BIT(DC_CONTACT)))
+        rc = store_follow_erase_contact(s, request_id, &follows, err);
+    if (rc == ERR_OK && follows > 0)
+        list_add(&fields, "follow");
     for (size_t i = 0; rc == ERR_OK && i < nblobs; i++) {
         if ((class_mask & DC_BIT(blobs[i].dclass)) == 0)
             continue;

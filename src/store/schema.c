@@ -543,6 +543,66 @@ const char SCHEMA_VERSION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_versi
     "CREATE INDEX staff_session_staff ON staff_session (staff_id);"                                \
     "CREATE INDEX staff_session_expires ON staff_session (expires_at);"
 
+/*
+ * Version 10: notifications (W6): followers, agencies' webhooks, and the
+ * outbox that carries every notification to them.
+ *
+ * follow: a resident who asked to be told when a request changes. No
+ * address here: subject_id is the person whose sealed contact record (on
+ * request contact_request_id: the request they filed, which stays where
+ * it is when a merge moves the follow to another request) holds the
+ * email. The sender reads it through the gatekeeper. Erasing that record
+ * deletes the follow (retention.c), so no follow outlives its address.
+ *
+ * webhook: an agency's own system, told of every public change of the
+ * agency's requests. The signing secret is sealed under a data key of
+ * its own (a subject of kind "webhook"), so key rotation re-wraps it as
+ * it does everyone's.
+ *
+ * outbox: one row per notification: (event, kind, target) is UNIQUE, so a
+ * change is recorded once however often it is retried or re-queued.
+ * target_id is a follower's subject (email) or a webhook's id. A row is
+ * claimed by moving next_attempt_at a lease ahead: a node that dies while
+ * sending leaves it pending, and it is due again once the lease is over
+ * (at least once; receivers drop repeats by the row's id). last_error
+ * holds our own words about the failure (an SMTP or HTTP status), never
+ * an address.
+ */
+#define SCHEMA_V10(ID, BYTES, CLUSTERED)                                                            \
+    "CREATE TABLE follow ("                                                                        \
+    " request_id BIGINT NOT NULL REFERENCES request (id),"                                         \
+    " subject_id BIGINT NOT NULL REFERENCES subject (id),"                                         \
+    " contact_request_id BIGINT NOT NULL REFERENCES request (id),"                                 \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " PRIMARY KEY (request_id, subject_id))" CLUSTERED ";"                                         \
+    "CREATE INDEX follow_subject ON follow (subject_id);"                                          \
+    "CREATE INDEX follow_contact ON follow (contact_request_id);"                                  \
+                                                                                                   \
+    "CREATE TABLE webhook ("                                                                       \
+    " id " ID ","                                                                                  \
+    " agency_code TEXT NOT NULL,"                                                                  \
+    " url TEXT NOT NULL,"                                                                          \
+    " subject_id BIGINT NOT NULL UNIQUE REFERENCES subject (id),"                                  \
+    " key_version INTEGER NOT NULL,"                                                               \
+    " secret " BYTES " NOT NULL," /* sealed */                                                     \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " disabled_at BIGINT);"                                                                        \
+    "CREATE INDEX webhook_agency ON webhook (agency_code);"                                        \
+                                                                                                   \
+    "CREATE TABLE outbox ("                                                                        \
+    " id " ID ","                                                                                  \
+    " kind TEXT NOT NULL CHECK (kind IN ('email', 'webhook')),"                                    \
+    " event_id BIGINT NOT NULL REFERENCES request_event (id),"                                     \
+    " target_id BIGINT NOT NULL,"                                                                  \
+    " status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),"                       \
+    " attempts INTEGER NOT NULL,"                                                                  \
+    " next_attempt_at BIGINT NOT NULL,"                                                            \
+    " last_error TEXT,"                                                                            \
+    " created_at BIGINT NOT NULL,"                                                                 \
+    " sent_at BIGINT,"                                                                             \
+    " UNIQUE (event_id, kind, target_id));"                                                        \
+    "CREATE INDEX outbox_due ON outbox (status, next_attempt_at);"
+
 const schema_migration SCHEMA_MIGRATIONS[] = {
     {1,
      "catalog, api keys, requests, answers, personal data, events",
@@ -602,6 +662,12 @@ const schema_migration SCHEMA_MIGRATIONS[] = {
      {
          [SCHEMA_SQLITE] = SCHEMA_V9(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
          [SCHEMA_POSTGRES] = SCHEMA_V9(PG_ID, PG_BYTES, PG_CLUSTERED),
+     }},
+    {10,
+     "notifications: followers, agencies' webhooks (sealed secrets), the outbox",
+     {
+         [SCHEMA_SQLITE] = SCHEMA_V10(SQLITE_ID, SQLITE_BYTES, SQLITE_CLUSTERED),
+         [SCHEMA_POSTGRES] = SCHEMA_V10(PG_ID, PG_BYTES, PG_CLUSTERED),
      }},
 };
 

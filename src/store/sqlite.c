@@ -335,6 +335,8 @@ static void sq_close(store_conn *c)
         sqlite3_finalize(c->disclosure_stmt[i]);
     for (int i = 0; i < SQ_STAFF_STMT_SLOTS; i++)
         sqlite3_finalize(c->staff_stmt[i]);
+    for (int i = 0; i < SQ_NOTIFY_STMT_SLOTS; i++)
+        sqlite3_finalize(c->notify_stmt[i]);
     for (int i = 0; i < SQ_SEARCH_SLOTS; i++) {
         sqlite3_finalize(c->search[i].st);
         free(c->search[i].sql);
@@ -1595,4 +1597,22 @@ const store_backend store_sqlite_backend = {
     .staff_session_delete = sqs_staff_session_delete,
     .staff_session_delete_staff = sqs_staff_session_delete_staff,
     .staff_session_purge = sqs_staff_session_purge,
+    /* ---- notifications (issue 5, W6) ---- */
+    .follow_add = sqn_follow_add,
+    .follow_move = sqn_follow_move,
+    .follow_get = sqn_follow_get,
+    .follow_count = sqn_follow_count,
+    .follow_erase_contact = sqn_follow_erase_contact,
+    .webhook_insert = sqn_webhook_insert,
+    .webhook_get = sqn_webhook_get,
+    .webhook_list = sqn_webhook_list,
+    .webhook_disable = sqn_webhook_disable,
+    .outbox_enqueue = sqn_outbox_enqueue,
+    .outbox_claim = sqn_outbox_claim,
+    .outbox_sent = sqn_outbox_sent,
+    .outbox_failed = sqn_outbox_failed,
+    .outbox_list = sqn_outbox_list,
+    .outbox_retry = sqn_outbox_retry,
+    .follow_contact = sqn_follow_contact,
+    .outbox_get = sqn_outbox_get,
 };

@@ -4,7 +4,7 @@
  * and reading its rows: the one row of a lookup, a count, every row in
  * turn or all of them into a list.
  *
- * Internal to the backend: only the sqlite*.c files include it,
+ * Internal to the backend: only sqlite.c and its sqlite_*.c files include it,
  * and with it sqlite3.h. They are the only files that see a SQLite type;
  * everything else goes through store.h.
  *
@@ -33,6 +33,7 @@
 #define SQ_LIFECYCLE_STMT_SLOTS 8 /* sqlite_lifecycle.c: the lifecycle and the queue */
 #define SQ_DISCLOSURE_STMT_SLOTS 16 /* sqlite_disclosure.c: the register, the figures */
 #define SQ_STAFF_STMT_SLOTS 24   /* sqlite_staff.c: staff accounts and their sessions */
+#define SQ_NOTIFY_STMT_SLOTS 24  /* sqlite_notify.c: followers, webhooks, the outbox */
 
 /* ---- the connection ---- */
 
@@ -69,6 +70,7 @@ struct store_conn {
     sqlite3_stmt *privacy_stmt[SQ_PRIVACY_STMT_SLOTS]; /* prepared on first use */
     sqlite3_stmt *account_stmt[SQ_ACCOUNT_STMT_SLOTS]; /* prepared on first use */
     sqlite3_stmt *staff_stmt[SQ_STAFF_STMT_SLOTS];     /* prepared on first use */
+    sqlite3_stmt *notify_stmt[SQ_NOTIFY_STMT_SLOTS];   /* prepared on first use */
     search_slot search[SQ_SEARCH_SLOTS];               /* least recently used goes first */
     uint64_t clock;
     sqlite3_stmt *lifecycle_stmt[SQ_LIFECYCLE_STMT_SLOTS]; /* prepared on first use */
@@ -706,5 +708,35 @@ err_code sqs_staff_session_delete(store_conn *c, const unsigned char id_hash[STO
                                   err_t *err);
 err_code sqs_staff_session_delete_staff(store_conn *c, int64_t staff_id, err_t *err);
 err_code sqs_staff_session_purge(store_conn *c, int64_t now, size_t max, err_t *err);
+/* ---- sqlite_notify.c: followers, webhooks, the outbox (issue 5, W6) ----
+ * Named sqn_ and referenced only by store_sqlite_backend in sqlite.c. */
+
+err_code sqn_follow_add(store_conn *c, int64_t request_id, int64_t subject_id,
+                        int64_t contact_request_id, int64_t now, err_t *err);
+err_code sqn_follow_move(store_conn *c, int64_t from_request, int64_t to_request, size_t *moved,
+                         err_t *err);
+err_code sqn_follow_get(store_conn *c, int64_t request_id, int64_t subject_id,
+                        int64_t *contact_request_id, err_t *err);
+err_code sqn_follow_count(store_conn *c, int64_t request_id, int64_t *count, err_t *err);
+err_code sqn_follow_erase_contact(store_conn *c, int64_t contact_request_id, size_t *erased,
+                                  err_t *err);
+err_code sqn_webhook_insert(store_conn *c, store_webhook *w, err_t *err);
+err_code sqn_webhook_get(store_conn *c, int64_t id, pool_t *pool, store_webhook *out, err_t *err);
+err_code sqn_webhook_list(store_conn *c, pool_t *pool, store_webhook **out, size_t *count,
+                          err_t *err);
+err_code sqn_webhook_disable(store_conn *c, int64_t id, int64_t now, err_t *err);
+err_code sqn_outbox_enqueue(store_conn *c, const sr_event *ev, int64_t now, size_t *queued,
+                            err_t *err);
+err_code sqn_outbox_claim(store_conn *c, int64_t now, int64_t lease, size_t max, pool_t *pool,
+                          store_outbox **out, size_t *count, err_t *err);
+err_code sqn_outbox_sent(store_conn *c, int64_t id, int64_t now, err_t *err);
+err_code sqn_outbox_failed(store_conn *c, int64_t id, int64_t retry_at, const char *error,
+                           err_t *err);
+err_code sqn_outbox_list(store_conn *c, const outbox_status *status_filter, int64_t after_id,
+                         size_t max, pool_t *pool, store_outbox **out, size_t *count, err_t *err);
+err_code sqn_outbox_retry(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err);
+err_code sqn_follow_contact(store_conn *c, int64_t subject_id, int64_t request_id,
+                            int64_t *contact_request_id, err_t *err);
+err_code sqn_outbox_get(store_conn *c, int64_t id, pool_t *pool, store_outbox *out, err_t *err);
 
 #endif

@@ -358,12 +358,26 @@ static err_code check_event(const sr_event *ev, err_t *err)
     return ERR_OK;
 }
 
+/* Whether residents and agencies are told of ev: every status change is
+ * public (store_events_list shows them all), a note only when public. */
+static bool event_is_public(const sr_event *ev)
+{
+    return ev->kind == SR_EV_STATUS || (ev->kind == SR_EV_NOTE && ev->public_note);
+}
+
+/* The notifications ride in the event's own transaction (W6): a public
+ * change cannot be recorded without them, whoever records it (the CLI,
+ * the staff console, a merge), and a rolled-back change tells nobody. */
 err_code store_event_append(store_t *s, sr_event *ev, err_t *err)
 {
     err_code rc = check_event(ev, err);
     if (rc != ERR_OK)
         return rc;
-    return s->be->event_append(s->conn, ev, err);
+    rc = s->be->event_append(s->conn, ev, err);
+    size_t queued = 0;
+    if (rc == ERR_OK && event_is_public(ev))
+        rc = s->be->outbox_enqueue(s->conn, ev, ev->at, &queued, err);
+    return rc;
 }
 
 /* The public view of a history: every status change is public (residents
@@ -431,7 +445,9 @@ err_code store_backup(store_t *s, const char *path, err_t *err)
 
 /* The names store.h documents for subjects and blind indexes: a typo in a
  * caller is caught here rather than stored for good. */
-static const char *const SUBJECT_KINDS[] = {"reporter", "account", "caller"};
+/* "webhook": the key that seals an agency webhook's secret (notify.c), so key
+ * rotation re-wraps it as it does every person's. */
+static const char *const SUBJECT_KINDS[] = {"reporter", "account", "caller", "webhook"};
 static const char *const BLIND_KINDS[] = {"email", "phone"};
 
 static bool name_in(const char *name, const char *const *names, size_t n)
@@ -476,7 +492,8 @@ err_code store_subject_insert(store_t *s, const store_subject *sub, err_t *err)
     if (sub->id <= 0)
         return err_set(err, ERR_INVALID, "subject: the id comes from store_subject_reserve");
     if (!NAME_IN(sub->kind, SUBJECT_KINDS))
-        return err_set(err, ERR_INVALID, "subject: kind must be reporter, account or caller");
+        return err_set(err, ERR_INVALID,
+                       "subject: kind must be reporter, account, caller or webhook");
     if (sub->erased_at != 0)
         return err_set(err, ERR_INVALID, "subject: a new subject is not erased");
     bool keyed = sub->wrapped_key != NULL && sub->wrapped_len > 0;
@@ -1528,4 +1545,212 @@ err_code store_staff_session_purge(store_t *s, int64_t now, size_t max, err_t *e
     if (max == 0)
         return err_set(err, ERR_INVALID, "store_staff_session_purge: max must be positive");
     return s->be->staff_session_purge(s->conn, now, max, err);
+}
+
+/* ---- notifications (issue 5, W6) ---- */
+
+err_code store_follow_add(store_t *s, int64_t request_id, int64_t subject_id,
+                          int64_t contact_request_id, int64_t now, err_t *err)
+{
+    if (request_id <= 0 || subject_id <= 0 || contact_request_id <= 0)
+        return err_set(err, ERR_INVALID, "store_follow_add: a request, a subject and the request "
+                                         "holding its contact record");
+    return s->be->follow_add(s->conn, request_id, subject_id, contact_request_id, now, err);
+}
+
+err_code store_follow_move(store_t *s, int64_t from_request, int64_t to_request, size_t *moved,
+                           err_t *err)
+{
+    if (from_request <= 0 || to_request <= 0 || from_request == to_request)
+        return err_set(err, ERR_INVALID, "store_follow_move: two different requests");
+    size_t n = 0;
+    err_code rc = s->be->follow_move(s->conn, from_request, to_request, &n, err);
+    if (moved != NULL)
+        *moved = rc == ERR_OK ? n : 0;
+    return rc;
+}
+
+err_code store_follow_get(store_t *s, int64_t request_id, int64_t subject_id,
+                          int64_t *contact_request_id, err_t *err)
+{
+    if (contact_request_id == NULL)
+        return err_set(err, ERR_INVALID, "store_follow_get: no output");
+    if (request_id <= 0 || subject_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such follow");
+    return s->be->follow_get(s->conn, request_id, subject_id, contact_request_id, err);
+}
+
+err_code store_follow_contact(store_t *s, int64_t subject_id, int64_t request_id,
+                              int64_t *contact_request_id, err_t *err)
+{
+    if (contact_request_id == NULL)
+        return err_set(err, ERR_INVALID, "store_follow_contact: no output");
+    if (subject_id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such follow");
+    return s->be->follow_contact(s->conn, subject_id, request_id, contact_request_id, err);
+}
+
+err_code store_follow_count(store_t *s, int64_t request_id, int64_t *count, err_t *err)
+{
+    if (count == NULL)
+        return err_set(err, ERR_INVALID, "store_follow_count: no output");
+    return s->be->follow_count(s->conn, request_id, count, err);
+}
+
+err_code store_follow_erase_contact(store_t *s, int64_t contact_request_id, size_t *erased,
+                                    err_t *err)
+{
+    if (contact_request_id <= 0)
+        return err_set(err, ERR_INVALID, "store_follow_erase_contact: no request");
+    size_t n = 0;
+    err_code rc = s->be->follow_erase_contact(s->conn, contact_request_id, &n, err);
+    if (erased != NULL)
+        *erased = rc == ERR_OK ? n : 0;
+    return rc;
+}
+
+/* http(s) only, printable ASCII without spaces: what libcurl is handed. */
+static bool webhook_url_ok(const char *url)
+{
+    if (url == NULL || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+        return false;
+    size_t n = strlen(url);
+    if (n > 2000 || n <= (url[4] == 's' ? 8u : 7u))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)url[i] <= ' ' || (unsigned char)url[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+err_code store_webhook_insert(store_t *s, store_webhook *w, err_t *err)
+{
+    if (w == NULL || !text_given(w->agency_code) || strlen(w->agency_code) > 64)
+        return err_set(err, ERR_INVALID, "webhook: an agency code is required");
+    if (!webhook_url_ok(w->url))
+        return err_set(err, ERR_INVALID, "webhook: the url must be http:// or https://, printable, "
+                                         "without spaces, at most 2000 characters");
+    if (w->subject_id <= 0 || w->key_version <= 0 || w->secret == NULL || w->secret_len == 0 ||
+        w->disabled_at != 0)
+        return err_set(err, ERR_INVALID, "webhook: a sealed secret, its subject and key version");
+    return s->be->webhook_insert(s->conn, w, err);
+}
+
+err_code store_webhook_get(store_t *s, int64_t id, pool_t *pool, store_webhook *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_webhook_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such webhook");
+    return s->be->webhook_get(s->conn, id, pool, out, err);
+}
+
+err_code store_webhook_list(store_t *s, pool_t *pool, store_webhook **out, size_t *count,
+                            err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL)
+        return err_set(err, ERR_INVALID, "store_webhook_list: no pool or no output");
+    *out = NULL;
+    *count = 0;
+    return s->be->webhook_list(s->conn, pool, out, count, err);
+}
+
+err_code store_webhook_disable(store_t *s, int64_t id, int64_t now, err_t *err)
+{
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such webhook");
+    return s->be->webhook_disable(s->conn, id, now, err);
+}
+
+static const char *const OUTBOX_KINDS[] = {"email", "webhook"};
+static const char *const OUTBOX_STATUSES[] = {"pending", "sent", "failed"};
+
+const char *store_outbox_kind_name(outbox_kind k)
+{
+    return (unsigned)k < 2 ? OUTBOX_KINDS[k] : "?";
+}
+
+const char *store_outbox_status_name(outbox_status st)
+{
+    return (unsigned)st < 3 ? OUTBOX_STATUSES[st] : "?";
+}
+
+bool store_outbox_status_parse(const char *str, outbox_status *out)
+{
+    for (unsigned i = 0; str != NULL && i < 3; i++)
+        if (strcmp(str, OUTBOX_STATUSES[i]) == 0) {
+            *out = (outbox_status)i;
+            return true;
+        }
+    return false;
+}
+
+err_code store_outbox_enqueue(store_t *s, const sr_event *ev, int64_t now, size_t *queued,
+                              err_t *err)
+{
+    if (ev == NULL || ev->id <= 0 || ev->request_id <= 0)
+        return err_set(err, ERR_INVALID, "store_outbox_enqueue: a recorded event");
+    if (!event_is_public(ev))
+        return err_set(err, ERR_INVALID, "store_outbox_enqueue: an internal change tells nobody");
+    size_t n = 0;
+    err_code rc = s->be->outbox_enqueue(s->conn, ev, now, &n, err);
+    if (queued != NULL)
+        *queued = rc == ERR_OK ? n : 0;
+    return rc;
+}
+
+err_code store_outbox_claim(store_t *s, int64_t now, int64_t lease, size_t max, pool_t *pool,
+                            store_outbox **out, size_t *count, err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL || lease <= 0 || max == 0 || max > 1000)
+        return err_set(err, ERR_INVALID, "store_outbox_claim: a lease, 1-1000 rows and outputs");
+    *out = NULL;
+    *count = 0;
+    return s->be->outbox_claim(s->conn, now, lease, max, pool, out, count, err);
+}
+
+err_code store_outbox_get(store_t *s, int64_t id, pool_t *pool, store_outbox *out, err_t *err)
+{
+    if (pool == NULL || out == NULL)
+        return err_set(err, ERR_INVALID, "store_outbox_get: no pool or no output");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such notification");
+    return s->be->outbox_get(s->conn, id, pool, out, err);
+}
+
+err_code store_outbox_sent(store_t *s, int64_t id, int64_t now, err_t *err)
+{
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such notification");
+    return s->be->outbox_sent(s->conn, id, now, err);
+}
+
+err_code store_outbox_failed(store_t *s, int64_t id, int64_t retry_at, const char *error,
+                             err_t *err)
+{
+    if (!text_given(error) || strlen(error) > 200 || retry_at < 0)
+        return err_set(err, ERR_INVALID, "store_outbox_failed: an error of 1-200 bytes");
+    if (id <= 0)
+        return err_set(err, ERR_NOT_FOUND, "no such notification");
+    return s->be->outbox_failed(s->conn, id, retry_at, error, err);
+}
+
+err_code store_outbox_list(store_t *s, const outbox_status *status_filter, int64_t after_id,
+                           size_t max, pool_t *pool, store_outbox **out, size_t *count,
+                           err_t *err)
+{
+    if (pool == NULL || out == NULL || count == NULL || max == 0 ||
+        (status_filter != NULL && (unsigned)*status_filter > OUTBOX_FAILED))
+        return err_set(err, ERR_INVALID, "store_outbox_list: a status, a size and outputs");
+    *out = NULL;
+    *count = 0;
+    return s->be->outbox_list(s->conn, status_filter, after_id, max, pool, out, count, err);
+}
+
+err_code store_outbox_retry(store_t *s, int64_t id, int64_t now, size_t *retried, err_t *err)
+{
+    if (id < 0 || retried == NULL)
+        return err_set(err, ERR_INVALID, "store_outbox_retry: an id (0 = every failed row)");
+    *retried = 0;
+    return s->be->outbox_retry(s->conn, id, now, retried, err);
 }

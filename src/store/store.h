@@ -160,7 +160,7 @@ err_code store_backup(store_t *s, const char *path, err_t *err);
 /* A person whose data we hold, and their wrapped data key. */
 typedef struct {
     int64_t id;
-    const char *kind;      /* "reporter", "account", "caller" */
+    const char *kind;      /* "reporter", "account", "caller"; "webhook" (its secret's key) */
     int key_version;       /* of the data key; 0 = no key set */
     int kek_version;       /* the key-encryption key wrapping it; 0 = none */
     const unsigned char *wrapped_key; /* NULL once erased */
@@ -764,5 +764,122 @@ err_code store_staff_session_delete(store_t *s, const unsigned char id_hash[STOR
 err_code store_staff_session_delete_staff(store_t *s, int64_t staff_id, err_t *err);
 /* Deletes up to max sessions expired at now. */
 err_code store_staff_session_purge(store_t *s, int64_t now, size_t max, err_t *err);
+
+/* ---- notifications: followers, webhooks, the outbox (issue 5, W6): sqlite_notify.c ----
+ *
+ * No personal value here either: a follow names a subject (whose sealed
+ * contact record holds the address, read only through the gatekeeper), a
+ * webhook's secret is sealed, and an outbox row names its target by id.
+ * Writes are in the caller's transaction. */
+
+/* Records that subject_id asked to be told of request_id's public
+ * changes; contact_request_id is the request whose sealed contact record
+ * holds their email. Following twice is one follow (no error). */
+err_code store_follow_add(store_t *s, int64_t request_id, int64_t subject_id,
+                          int64_t contact_request_id, int64_t now, err_t *err);
+/* A merge: the followers of from_request follow to_request instead (one
+ * follow each, however many they had). *moved (may be NULL) counts the
+ * follows taken off from_request. Tell them first (an event on
+ * from_request), then move them. */
+err_code store_follow_move(store_t *s, int64_t from_request, int64_t to_request, size_t *moved,
+                           err_t *err);
+/* Whether subject_id follows request_id, and where its email is sealed.
+ * ERR_NOT_FOUND if it does not. */
+err_code store_follow_get(store_t *s, int64_t request_id, int64_t subject_id,
+                          int64_t *contact_request_id, err_t *err);
+/* Where the email of a follower is sealed: the contact request of one of
+ * subject_id's follows, its follow of request_id first (a follow moved by
+ * a merge keeps its contact request). ERR_NOT_FOUND if it follows
+ * nothing (never did, or its address was erased). */
+err_code store_follow_contact(store_t *s, int64_t subject_id, int64_t request_id,
+                              int64_t *contact_request_id, err_t *err);
+/* How many follow request_id. */
+err_code store_follow_count(store_t *s, int64_t request_id, int64_t *count, err_t *err);
+/* The contact record of contact_request_id is being erased: deletes every
+ * follow that reads its address there, and gives up their pending emails
+ * (status failed, "recipient erased"). *erased (may be NULL) counts the
+ * follows. */
+err_code store_follow_erase_contact(store_t *s, int64_t contact_request_id, size_t *erased,
+                                    err_t *err);
+
+/* An agency's webhook. */
+typedef struct {
+    int64_t id;
+    const char *agency_code;
+    const char *url;
+    int64_t subject_id; /* the subject whose data key seals the secret */
+    int key_version;
+    const unsigned char *secret; /* sealed; NULL in lists */
+    size_t secret_len;
+    int64_t created_at;
+    int64_t disabled_at; /* 0 = active */
+} store_webhook;
+
+/* Sets w->id. */
+err_code store_webhook_insert(store_t *s, store_webhook *w, err_t *err);
+/* With its sealed secret. ERR_NOT_FOUND if none. */
+err_code store_webhook_get(store_t *s, int64_t id, pool_t *pool, store_webhook *out, err_t *err);
+/* Every webhook, by id, without secrets. */
+err_code store_webhook_list(store_t *s, pool_t *pool, store_webhook **out, size_t *count,
+                            err_t *err);
+/* Stops a webhook: no new notification is queued for it. ERR_NOT_FOUND
+ * if there is no active one with this id. */
+err_code store_webhook_disable(store_t *s, int64_t id, int64_t now, err_t *err);
+
+typedef enum { OUTBOX_EMAIL = 0, OUTBOX_WEBHOOK } outbox_kind;
+typedef enum { OUTBOX_PENDING = 0, OUTBOX_SENT, OUTBOX_FAILED } outbox_status;
+const char *store_outbox_kind_name(outbox_kind k);     /* "email", "webhook" */
+const char *store_outbox_status_name(outbox_status st); /* "pending", "sent", "failed" */
+bool store_outbox_status_parse(const char *s, outbox_status *out);
+
+/* One notification. Claims fill in the event and its request too. */
+typedef struct {
+    int64_t id;
+    outbox_kind kind;
+    int64_t event_id;
+    int64_t target_id; /* email: the follower's subject; webhook: its id */
+    outbox_status status;
+    int attempts;
+    int64_t next_attempt_at;
+    const char *last_error; /* NULL if none */
+    int64_t created_at;
+    int64_t sent_at; /* 0 = not yet */
+    /* store_outbox_claim only: the event in its public view (a note only
+     * if public) and its request's service and agency. */
+    sr_event event;
+    const char *service_code;
+    const char *agency_code;
+} store_outbox;
+
+/* Queues the notifications of a public change (a status change, or a
+ * public note): one per follower of its request and one per active
+ * webhook of the request's agency, each once (UNIQUE). store_event_append
+ * calls it, in the same transaction, so no public change goes without
+ * them; *queued (may be NULL) counts the rows added. */
+err_code store_outbox_enqueue(store_t *s, const sr_event *ev, int64_t now, size_t *queued,
+                              err_t *err);
+/* Claims up to max pending rows due at now, oldest first: each gets one
+ * more attempt and is due again only at now + lease (a sender that dies
+ * mid-send leaves it to be sent again then). From pool. */
+err_code store_outbox_claim(store_t *s, int64_t now, int64_t lease, size_t max, pool_t *pool,
+                            store_outbox **out, size_t *count, err_t *err);
+/* One row, with its event and request as a claim gives them.
+ * ERR_NOT_FOUND if none. */
+err_code store_outbox_get(store_t *s, int64_t id, pool_t *pool, store_outbox *out, err_t *err);
+/* A claimed row was delivered. ERR_NOT_FOUND unless it is pending. */
+err_code store_outbox_sent(store_t *s, int64_t id, int64_t now, err_t *err);
+/* A claimed row failed with error (our words, no personal data): due
+ * again at retry_at, or failed for good when retry_at is 0. */
+err_code store_outbox_failed(store_t *s, int64_t id, int64_t retry_at, const char *error,
+                             err_t *err);
+/* Rows by id after after_id, of one status (all when status_filter is
+ * NULL), at most max; without event details. From pool. */
+err_code store_outbox_list(store_t *s, const outbox_status *status_filter, int64_t after_id,
+                           size_t max, pool_t *pool, store_outbox **out, size_t *count,
+                           err_t *err);
+/* An operator's retry: the failed row id (0: every failed row) is
+ * pending again, due at now, with its attempts counted afresh. *retried
+ * counts them; ERR_NOT_FOUND for an id that is not failed. */
+err_code store_outbox_retry(store_t *s, int64_t id, int64_t now, size_t *retried, err_t *err);
 
 #endif

@@ -242,6 +242,37 @@ typedef struct {
                                      err_t *err);
     err_code (*staff_session_delete_staff)(store_conn *c, int64_t staff_id, err_t *err);
     err_code (*staff_session_purge)(store_conn *c, int64_t now, size_t max, err_t *err);
+    /* ---- notifications (issue 5, W6): sqlite_notify.c ---- */
+    err_code (*follow_add)(store_conn *c, int64_t request_id, int64_t subject_id,
+                           int64_t contact_request_id, int64_t now, err_t *err);
+    err_code (*follow_move)(store_conn *c, int64_t from_request, int64_t to_request,
+                            size_t *moved, err_t *err);
+    err_code (*follow_get)(store_conn *c, int64_t request_id, int64_t subject_id,
+                           int64_t *contact_request_id, err_t *err);
+    err_code (*follow_count)(store_conn *c, int64_t request_id, int64_t *count, err_t *err);
+    err_code (*follow_erase_contact)(store_conn *c, int64_t contact_request_id, size_t *erased,
+                                     err_t *err);
+    err_code (*webhook_insert)(store_conn *c, store_webhook *w, err_t *err);
+    err_code (*webhook_get)(store_conn *c, int64_t id, pool_t *pool, store_webhook *out,
+                            err_t *err);
+    err_code (*webhook_list)(store_conn *c, pool_t *pool, store_webhook **out, size_t *count,
+                             err_t *err);
+    err_code (*webhook_disable)(store_conn *c, int64_t id, int64_t now, err_t *err);
+    err_code (*outbox_enqueue)(store_conn *c, const sr_event *ev, int64_t now, size_t *queued,
+                               err_t *err);
+    err_code (*outbox_claim)(store_conn *c, int64_t now, int64_t lease, size_t max, pool_t *pool,
+                             store_outbox **out, size_t *count, err_t *err);
+    err_code (*outbox_sent)(store_conn *c, int64_t id, int64_t now, err_t *err);
+    err_code (*outbox_failed)(store_conn *c, int64_t id, int64_t retry_at, const char *error,
+                              err_t *err);
+    err_code (*outbox_list)(store_conn *c, const outbox_status *status_filter, int64_t after_id,
+                            size_t max, pool_t *pool, store_outbox **out, size_t *count,
+                            err_t *err);
+    err_code (*outbox_retry)(store_conn *c, int64_t id, int64_t now, size_t *retried, err_t *err);
+    err_code (*follow_contact)(store_conn *c, int64_t subject_id, int64_t request_id,
+                               int64_t *contact_request_id, err_t *err);
+    err_code (*outbox_get)(store_conn *c, int64_t id, pool_t *pool, store_outbox *out,
+                           err_t *err);
 } store_backend;
 
 extern const store_backend store_sqlite_backend;

@@ -18,23 +18,6 @@
 #include "store/store.h"
 #include "util/datetime.h"
 
-/*
- * HOOK (W5, W6): the people following a merged request should follow the
- * request it was merged into, and be told. Following is the notifications'
- * part (issue 5, item 6), built beside this one: it replaces this function
- * with the move of request `from`'s followers to `into`, in the same
- * transaction. Until then a merge tells nobody but the history (the merge
- * event's public note names the request to follow).
- */
-static err_code store_merge_move_followers(store_t *s, int64_t from, int64_t into, err_t *err)
-{
-    (void)s;
-    (void)from;
-    (void)into;
-    (void)err;
-    return ERR_OK;
-}
-
 err_code store_request_change(store_t *s, const catalog *cat, int64_t id, const lc_change *ch,
                               const store_seen *seen, pool_t *pool, sr_event *out, err_t *err)
 {
@@ -69,8 +52,12 @@ err_code store_request_change(store_t *s, const catalog *cat, int64_t id, const 
         rc = lc_event(&cur, ch, pool, &ev, err);
     if (rc == ERR_OK)
         rc = store_event_append(s, &ev, err);
+    /* A merge (W5, W6): the merge event above has queued the news for the
+     * merged request's followers (store_event_append); now they follow the
+     * request it was merged into, in the same transaction, so they hear of
+     * the fix there. */
     if (rc == ERR_OK && ev.kind == SR_EV_MERGE)
-        rc = store_merge_move_followers(s, id, ev.merged_into, err);
+        rc = store_follow_move(s, id, ev.merged_into, NULL, err);
     if (rc == ERR_OK && out != NULL)
         *out = ev;
     return rc;

@@ -29,6 +29,7 @@
 #include "core/intake.h"
 #include "media/photo.h"
 #include "open311/o311_params.h"
+#include "notify/notify.h"
 #include "privacy/vault.h"
 #include "store/commitq.h"
 #include "util/datetime.h"
@@ -310,6 +311,16 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
     web_text_input(c, &b, "email", "email", web_t(c, I18N_("Email")), NULL, "email", "email", v, false,
                254);
     web_text_input(c, &b, "phone", "phone", web_t(c, I18N_("Phone")), NULL, "tel", "tel", v, false, 32);
+    /* W6: unticked unless the resident ticked it; only with an email. */
+    const char *notify = v ? kv_get(v, "notify") : NULL;
+    html_fmt(&b,
+             "<div class=\"field choice\"><input type=\"checkbox\" id=\"notify\" name=\"notify\" "
+             "value=\"1\" aria-describedby=\"notify-hint\"%R><label for=\"notify\">%s</label>"
+             "<p class=\"hint\" id=\"notify-hint\">%s</p></div>",
+             notify != NULL && strcmp(notify, "1") == 0 ? " checked" : "",
+             web_t(c, I18N_("Email me when this request changes")),
+             web_t(c, I18N_("Needs your email address above. We write only when the city "
+                            "changes the request's status or adds a public note.")));
     html_fmt(&b, "</fieldset>");
     if (emergency || emergency_service(sv)) {
         const char *ticked = v ? kv_get(v, "not_emergency") : NULL;
@@ -396,6 +407,9 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
     review_row(&b, web_t(c, I18N_("Last name")), kv_get(v, "last_name"));
     review_row(&b, web_t(c, I18N_("Email")), kv_get(v, "email"));
     review_row(&b, web_t(c, I18N_("Phone")), kv_get(v, "phone"));
+    if (kv_get(v, "notify") != NULL)
+        review_row(&b, web_t(c, I18N_("Email me when this request changes")),
+                   web_t(c, I18N_("Yes")));
     html_fmt(&b, "</dl><form method=\"post\" action=\"/report/%u\">", sv->code);
     web_csrf_field(c, &b);
     hidden_values(&b, v);
@@ -424,7 +438,7 @@ static void review_page(web_ctx *c, const service *sv, const kv_list *v)
  * would only take from a keyed client. */
 static const char *const FORM_FIELDS[] = {
     "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency",
-    "lat", "long", "photo", "remove_photo", "send_key"};
+    "lat", "long", "photo", "remove_photo", "send_key", "notify"};
 
 static bool form_field(const service *sv, const char *key)
 {
@@ -485,6 +499,7 @@ typedef struct {
     bool has_send_key;  /* the review page's key, hashed: */
     unsigned char send_hash[STORE_DIGEST_LEN];
     bool sent_before;   /* this key filed a request already: that one is the answer */
+    bool follow;        /* "Email me when this request changes" (W6) */
 } web_create_job;
 
 /* The request, its reporter's fields sealed under one subject (the
@@ -513,9 +528,13 @@ static err_code web_create_apply(store_t *s, void *arg, err_t *err)
             return found;
     }
     err_code rc = store_request_insert(s, &job->sr, err);
+    int64_t reporter = 0;
     if (rc == ERR_OK)
         rc = vault_collect_reporter(s, c->app->keys, &job->sr, actor, subject,
-                                    job->sr.requested_at, NULL, err);
+                                    job->sr.requested_at, &reporter, err);
+    /* The consent and the follow, with the request or not at all. */
+    if (rc == ERR_OK && job->follow)
+        rc = notify_follow(s, job->sr.row_id, reporter, actor, job->sr.requested_at, err);
     if (rc == ERR_OK && job->photo.blob != 0) {
         rc = store_blob_attach(s, job->photo.blob, job->photo.subject, job->sr.row_id, err);
         job->photo_gone = rc == ERR_NOT_FOUND;
@@ -600,6 +619,7 @@ static void file_request(web_ctx *c, const service *sv, const kv_list *v,
     job->type = sv->type;
     job->sr = *sr;
     job->photo = *photo;
+    job->follow = kv_get(v, "notify") != NULL;
     unsigned char key[WEB_SEND_KEY_BYTES];
     size_t key_len = 0;
     const char *end = NULL;
@@ -755,6 +775,23 @@ static void report_continue(web_ctx *c, const service *sv, kv_list *v, const cha
     if (emergency_check(sv, kv_get(v, "description")) != EMERGENCY_NONE &&
         (confirmed == NULL || strcmp(confirmed, "1") != 0)) {
         report_form(c, 200, sv, v, NULL, NULL, true);
+        return;
+    }
+    /* W6: "email me" is a box ticked (value 1) beside an email address. */
+    const char *notify = kv_get(v, "notify");
+    const char *email = kv_get(v, "email");
+    if (notify != NULL && (strcmp(notify, "1") != 0 || kv_count(v, "notify") != 1)) {
+        report_form(c, 400, sv, v,
+                    web_t(c, I18N_("The form sent a field this page does not have. Check "
+                                   "the form and send it again.")),
+                    NULL, false);
+        return;
+    }
+    if (notify != NULL && (email == NULL || *email == '\0')) {
+        report_form(c, 400, sv, v,
+                    web_t(c, I18N_("To be emailed when the request changes, give your email "
+                                   "address, or untick the box.")),
+                    "email", false);
         return;
     }
     /* Check everything first: the review only shows a report that will be

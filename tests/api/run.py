@@ -10,7 +10,8 @@ loopback ports and talks HTTP to it over real sockets.
 Exit status 0 only if every test passed, every server stopped with exit code
 0 on SIGTERM, and no server or CLI run printed a sanitizer report.
 
-Needs Debian's python3 with python3-jsonschema (standard library otherwise).
+Needs Debian's python3 with python3-jsonschema and python3-aiosmtpd (standard
+library otherwise).
 If started by another interpreter without jsonschema, it re-executes itself
 with /usr/bin/python3.
 """
@@ -19,13 +20,15 @@ import sys
 
 try:
     import jsonschema  # noqa: F401
+    import aiosmtpd  # noqa: F401  (test_notify.py's real SMTP server)
 except ImportError:
     if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and \
             os.path.exists("/usr/bin/python3"):
         os.execv("/usr/bin/python3", ["/usr/bin/python3", os.path.abspath(__file__)] +
                  sys.argv[1:])
-    sys.stderr.write("api tests: python3-jsonschema is missing (apt-get install "
-                     "python3-jsonschema, or scripts/install-deps test)\n")
+    sys.stderr.write("api tests: python3-jsonschema or python3-aiosmtpd is missing (apt-get "
+                     "install python3-jsonschema python3-aiosmtpd, or scripts/install-deps "
+                     "test)\n")
     sys.exit(2)
 
 import argparse  # noqa: E402

@@ -825,7 +825,10 @@ class WebForms(WebTest):
                              [("file", "image/jpeg,image/png,image/webp")], code)
             self.assertEqual(page.forms[[f.action for f in page.forms].index(
                 "/report/%s" % code)].enctype, "multipart/form-data", code)
-            expected = set(want) | {"csrf", "step", "photo"} | (
+            # W6: "email me when this request changes", unticked (test_notify.py)
+            self.assertEqual([(f.type, f.value, f.checked) for f in form.named("notify")],
+                             [("checkbox", "1", False)], code)
+            expected = set(want) | {"csrf", "step", "photo", "notify"} | (
                 {"not_emergency"} if code in EMERGENCY_SERVICES else set()) | {
                 "attribute[%s]%s" % (a["code"], "[]" if a["datatype"] == "multivaluelist"
                                      else "") for a in self.cat.attrs(code) if a["variable"]}

@@ -159,6 +159,7 @@ static const char *const ALLOWED[] = {
     "records_officer required_by_law account *",
     "records_officer required_by_law media *",
     "records_officer required_by_law recording *",
+    "notifier address_request contact own",
 };
 
 static bool word_matches(const char *pattern, size_t plen, const char *word)
