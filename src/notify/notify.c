@@ -211,6 +211,14 @@ err_code notify_webhook_body(const store_outbox *o, const char *public_url, buf_
     buf_json_str(out, ev->resolution != SR_RES_NONE ? sr_resolution_name(ev->resolution) : NULL);
     buf_puts(out, ",\"note\":");
     buf_json_str(out, ev->public_note ? ev->note : NULL);
+    if (ev->kind == SR_EV_TRANSFER) {
+        buf_puts(out, ",\"from_agency\":");
+        buf_json_str(out, ev->from_agency);
+        buf_puts(out, ",\"to_agency\":");
+        buf_json_str(out, ev->to_agency);
+    }
+    if (ev->kind == SR_EV_MERGE)
+        buf_printf(out, ",\"merged_into\":\"%lld\"", (long long)ev->merged_into);
     buf_puts(out, ",\"updated_datetime\":");
     buf_json_str(out, dt_format(ev->at, at));
     buf_puts(out, ",\"url\":");
@@ -298,7 +306,10 @@ err_code notify_email_message(const notify_config *c, const store_outbox *o,
     buf_printf(out, "From: %s\r\n", c->smtp_from);
     buf_printf(out, "To: <%s>\r\n", to);
     buf_printf(out, "Subject: Service request %lld: %s%s%s%s\r\n", (long long)ev->request_id,
-               ev->kind == SR_EV_NOTE ? "a new note" : status_words(ev->status), res ? " (" : "",
+               ev->kind == SR_EV_NOTE       ? "a new note"
+               : ev->kind == SR_EV_TRANSFER ? "passed to the agency responsible"
+                                            : status_words(ev->status),
+               res ? " (" : "",
                res ? res : "", res ? ")" : "");
     buf_printf(out, "Message-ID: <civic311-outbox-%lld@%s>\r\n", (long long)o->id,
                from_domain(c->smtp_from));

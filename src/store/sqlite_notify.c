@@ -99,7 +99,7 @@ static const char *const NSTMT_SQL[NST_N] = {
                         "o.next_attempt_at, o.last_error, o.created_at, o.sent_at, "
                         "e.request_id, e.at, e.kind, e.status, e.resolution, "
                         "CASE WHEN e.public = 1 THEN e.note END, e.public, e.actor, "
-                        "r.service_code, r.agency_code "
+                        "r.service_code, r.agency_code, e.from_agency, e.to_agency, e.merged_into "
                         "FROM outbox o JOIN request_event e ON e.id = o.event_id "
                         "JOIN request r ON r.id = e.request_id WHERE o.id = ?1",
     [NST_SENT] = "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL "
@@ -347,6 +347,9 @@ static void read_claimed(row *r, void *item)
     ev->actor = rd_str(r);
     o->service_code = rd_str(r);
     o->agency_code = rd_str(r);
+    ev->from_agency = rd_str(r);
+    ev->to_agency = rd_str(r);
+    ev->merged_into = rd_opt_id(r);
 }
 
 err_code sqn_outbox_claim(store_conn *c, int64_t now, int64_t lease, size_t max, pool_t *pool,

@@ -362,7 +362,11 @@ static err_code check_event(const sr_event *ev, err_t *err)
  * public (store_events_list shows them all), a note only when public. */
 static bool event_is_public(const sr_event *ev)
 {
-    return ev->kind == SR_EV_STATUS || (ev->kind == SR_EV_NOTE && ev->public_note);
+    /* A transfer changes agency_responsible (and may put the status back
+     * to open), a merge closes the request with a public note: both are
+     * public whatever their note is. */
+    return ev->kind == SR_EV_STATUS || ev->kind == SR_EV_TRANSFER || ev->kind == SR_EV_MERGE ||
+           (ev->kind == SR_EV_NOTE && ev->public_note);
 }
 
 /* The notifications ride in the event's own transaction (W6): a public

@@ -249,13 +249,49 @@ class Notify(WebTest):
         self.assertEqual(len(reads), 1, reads)
         self.assertIn('"purpose":"address_request"', reads[0][0])
         self.assertIn('"role":"notifier"', reads[0][0])
-        # an internal note alone is no public change: nothing more
-        self.inst.cli("requests", "update", "--id", rid, "--status", "closed", "--resolution",
-                      "fixed", "--note", "internal " + canary("int"), "--internal")
+        # a reopening with an internal note: the status change is public,
+        # its note is not
+        self.inst.cli("requests", "update", "--id", rid, "--status", "reopened",
+                      "--note", "internal " + canary("int"), "--internal")
+        wait_for("the second email", lambda: len(self.relay.to(p["email"])) == 2)
         time.sleep(2.5)
         msgs = self.relay.to(p["email"])
         self.assertEqual(len(msgs), 2, "a status change is public, its internal note is not")
+        self.assertIn("Status: reopened", msgs[1].get_content())
         self.assertNotIn("internal", msgs[1].get_content())
+        # an internal note alone is no public change: nothing more
+        self.inst.update_request(rid, None, note="internal " + canary("int2"), internal=True)
+        time.sleep(2.5)
+        self.assertEqual(len(self.relay.to(p["email"])), 2)
+
+    def test_a_merge_tells_the_followers_and_they_follow_the_request_it_joins(self):
+        """W5: merged: followers told of the merge, then hear of the request it was merged into"""
+        p = self.person()
+        dup = self.file(p, ticked=True)
+        first = self.file(self.person(), ticked=False)
+        self.inst.cli("requests", "update", "--id", dup, "--merge-into", first,
+                      "--note", "Same pothole.")
+        msgs = wait_for("the merge email", lambda: self.relay.to(p["email"]))
+        self.assertEqual(len(msgs), 1)
+        self.assertIn("Service request %d" % dup, msgs[0]["Subject"])
+        self.assertIn("Duplicate of request %d." % first, msgs[0].get_content())
+        rows = self.inst.query("SELECT request_id FROM follow WHERE subject_id IN (SELECT "
+                               "subject_id FROM follow WHERE request_id IN (?, ?))", (dup, first))
+        self.assertEqual([r[0] for r in rows], [first], "the follow moved to the request joined")
+        self.inst.update_request(first, "closed", resolution="fixed", note="Filled.")
+        msgs = wait_for("the fix email", lambda: len(self.relay.to(p["email"])) == 2 and
+                        self.relay.to(p["email"]))
+        self.assertIn("Service request %d" % first, msgs[1]["Subject"])
+        self.assertIn("Filled.", msgs[1].get_content())
+        # refused merges move nobody and tell nobody
+        other = self.file(self.person(), ticked=True)
+        with self.assertRaises(harness.CliError):
+            self.inst.cli("requests", "update", "--id", other, "--merge-into", other,
+                          "--note", "itself")
+        time.sleep(2.5)
+        self.assertEqual(self.rows_of(other), [])
+        self.assertEqual(self.inst.query("SELECT COUNT(*) FROM follow WHERE request_id = ?",
+                                         (other,))[0][0], 1)
 
     def test_an_unticked_box_gets_nothing(self):
         """unticked (the default): no follow, no outbox row, no email"""
