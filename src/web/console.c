@@ -258,7 +258,7 @@ static bool signed_in(const web_ctx *c)
     return c->staff != NULL && c->staff->session.second_factor;
 }
 
-static const char *role_text(const web_ctx *c, gate_role r)
+const char *console_role_text(const web_ctx *c, gate_role r)
 {
     switch (r) {
     case GATE_AGENT:
@@ -304,7 +304,7 @@ void console_page_begin(web_ctx *c, buf_t *b, const char *title)
     if (signed_in(c)) {
         const staff_member *m = &c->staff->who;
         html_fmt(b, "<div class=\"who\"><p>%s <strong>%s</strong> (%s)</p>",
-                 web_t(c, I18N_("Signed in as")), m->login, role_text(c, m->role));
+                 web_t(c, I18N_("Signed in as")), m->login, console_role_text(c, m->role));
         signout_form(c, b);
         html_fmt(b, "</div></div><nav aria-label=\"%s\"><ul class=\"langs console-nav\">"
                     "<li><a href=\"/staff/\"%R>%s</a></li>",
@@ -359,7 +359,7 @@ static void home_get(web_ctx *c, const char *rest)
     buf_t b = BUF_INIT;
     console_page_begin(c, &b, web_t(c, I18N_("Console home")));
     html_fmt(&b, "<h1>%s</h1><p class=\"lead\">%s: %s", web_t(c, I18N_("Console home")),
-             web_t(c, I18N_("Your role")), role_text(c, m->role));
+             web_t(c, I18N_("Your role")), console_role_text(c, m->role));
     if (m->nagencies > 0) {
         html_fmt(&b, "; %s: ", web_t(c, I18N_("your agencies")));
         for (size_t i = 0; i < m->nagencies; i++)

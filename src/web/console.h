@@ -78,6 +78,10 @@ const staff_member *console_require(web_ctx *c, unsigned roles);
  * <main>. console_page_end closes it. */
 void console_page_begin(web_ctx *c, buf_t *b, const char *title);
 void console_page_end(web_ctx *c, buf_t *b);
+
+/* A staff role as people read it ("Contact Center agent"), in the page's
+ * language; "" for the resident role, which no member has. */
+const char *console_role_text(const web_ctx *c, gate_role r);
 /* Sends a console page (no-store, noindex, the console cookie). */
 void console_send(web_ctx *c, int status, buf_t *b);
 /* A whole console page saying what went wrong. */

@@ -25,27 +25,6 @@ static const gate_role STAFF_ROLES[] = {GATE_AGENT,           GATE_AGENCY_STAFF,
                                         GATE_SUPERVISOR,      GATE_PRIVACY_OFFICER,
                                         GATE_RECORDS_OFFICER, GATE_ADMIN};
 
-static const char *role_label(web_ctx *c, gate_role r)
-{
-    switch (r) {
-    case GATE_AGENT:
-        return web_t(c, I18N_("Contact Center agent"));
-    case GATE_AGENCY_STAFF:
-        return web_t(c, I18N_("Agency staff"));
-    case GATE_SUPERVISOR:
-        return web_t(c, I18N_("Supervisor"));
-    case GATE_PRIVACY_OFFICER:
-        return web_t(c, I18N_("Privacy officer"));
-    case GATE_RECORDS_OFFICER:
-        return web_t(c, I18N_("Records officer"));
-    case GATE_ADMIN:
-        return web_t(c, I18N_("Administrator"));
-    case GATE_RESIDENT:
-    default:
-        return "";
-    }
-}
-
 static void staff_table(web_ctx *c, buf_t *b)
 {
     err_t err;
@@ -78,7 +57,7 @@ static void staff_table(web_ctx *c, buf_t *b)
         if (store_staff_agencies(s, m[i].id, http_pool(c->req), &codes, &nc, &err) != ERR_OK)
             nc = 0;
         html_fmt(b, "<tr><th scope=\"row\">%s</th><td>%s</td><td>", m[i].login,
-                 gate_role_parse(m[i].role, &r) ? role_label(c, r) : m[i].role);
+                 gate_role_parse(m[i].role, &r) ? console_role_text(c, r) : m[i].role);
         for (size_t a = 0; a < nc; a++)
             html_fmt(b, "%R%s", a ? ", " : "", codes[a]);
         bool off = m[i].disabled_at != 0;
@@ -125,7 +104,7 @@ static void add_form(web_ctx *c, buf_t *b, const kv_list *v, const char *problem
         const char *name = gate_role_name(STAFF_ROLES[i]);
         html_fmt(b, "<option value=\"%s\"%R>%s</option>", name,
                  chosen != NULL && strcmp(chosen, name) == 0 ? " selected" : "",
-                 role_label(c, STAFF_ROLES[i]));
+                 console_role_text(c, STAFF_ROLES[i]));
     }
     html_fmt(b, "</select></div>");
     web_text_input(c, b, "agencies", "agencies", web_t(c, I18N_("Agencies")),
@@ -196,7 +175,7 @@ static void added_page(add_job *j)
              "<dt>%s</dt><dd class=\"target\" id=\"totp-uri\">%s</dd></dl>"
              "<p>%s</p><p><a href=\"/staff/admin\">%s</a></p>",
              web_t(c, I18N_("Member added")), web_t(c, I18N_("Added:")), j->login,
-             role_label(c, j->role), web_t(c, I18N_("Their authenticator app")),
+             console_role_text(c, j->role), web_t(c, I18N_("Their authenticator app")),
              web_t(c, I18N_("They enter this secret in an authenticator app (or you make a QR "
                             "code of the address below for it). It is shown only now: it is "
                             "kept sealed and cannot be shown again; a lost phone needs a new "
