@@ -42,8 +42,9 @@ bool cli_parse(int argc, char **argv, int first, cli_opt *opts, const char **pos
             return false;
         }
         if (o->value != NULL) {
-            fprintf(stderr, "civic311: %s is given twice (a list is one value, "
-                            "comma-separated)\n",
+            fprintf(stderr,
+                    "civic311: %s is given twice (a list is one value, "
+                    "comma-separated)\n",
                     o->name);
             return false;
         }
@@ -164,8 +165,9 @@ err_code cli_now(const char *iso, int64_t *now, err_t *err)
         return ERR_OK;
     }
     if (!dt_parse(iso, strlen(iso), now))
-        return err_set(err, ERR_INVALID, "--now must be an ISO 8601 time such as "
-                                         "2026-12-31T12:00:00Z");
+        return err_set(err, ERR_INVALID,
+                       "--now must be an ISO 8601 time such as "
+                       "2026-12-31T12:00:00Z");
     return ERR_OK;
 }
 
@@ -220,6 +222,29 @@ bool cli_parse_id(const char *s, int64_t *out)
         return false;
     *out = (int64_t)v;
     return true;
+}
+
+bool cli_actor_name_ok(const char *name)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+    return n > 0 && n <= 64 &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+bool cli_parse_classes(const char *list, unsigned *mask)
+{
+    *mask = 0;
+    char buf[128];
+    if (list == NULL || strlen(list) >= sizeof buf)
+        return false;
+    strcpy(buf, list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        data_class dc;
+        if (!sr_data_class_parse(t, &dc))
+            return false;
+        *mask |= DC_BIT(dc);
+    }
+    return *mask != 0;
 }
 
 /* mkdir -p: creates dir and any missing parents, each new one 0700. */

@@ -123,6 +123,15 @@ err_code cli_load_routes(const civic_config *cfg, const catalog *cat, route_tabl
 /* A positive decimal id (a request, a person, a hold). */
 bool cli_parse_id(const char *s, int64_t *out);
 
+/* An operator's name as --actor gives it and the audit log records it
+ * ("cli:NAME"): 1-64 of [A-Za-z0-9._-], so it can never carry anything
+ * but a name, and never breaks the log's format. */
+bool cli_actor_name_ok(const char *name);
+
+/* A comma-separated list of data class names ("contact,media") as a
+ * DC_BIT mask; false if empty, too long or naming an unknown class. */
+bool cli_parse_classes(const char *list, unsigned *mask);
+
 /* "--now" for commands that take an injected clock (tests): an ISO 8601
  * time, or NULL for the real clock. ERR_INVALID if it does not parse. */
 err_code cli_now(const char *iso, int64_t *now, err_t *err);

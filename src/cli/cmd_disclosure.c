@@ -70,30 +70,6 @@ typedef struct {
     disclosure_receipt receipt;
 } disclosure_job;
 
-static bool valid_name(const char *s)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-    if (n == 0 || n > 64)
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
-}
-
-static bool parse_classes(const char *list, unsigned *mask)
-{
-    *mask = 0;
-    char buf[128];
-    if (list == NULL || strlen(list) >= sizeof buf)
-        return false;
-    strcpy(buf, list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        data_class dc;
-        if (!sr_data_class_parse(t, &dc))
-            return false;
-        *mask |= DC_BIT(dc);
-    }
-    return *mask != 0;
-}
-
 /* "12,15,40" into job->ids (from the job's pool). */
 static bool parse_ids(const char *list, disclosure_job *job)
 {
@@ -120,7 +96,7 @@ static bool parse_ids(const char *list, disclosure_job *job)
 static bool parse_actor(const cli_opt *opts, disclosure_job *job)
 {
     const char *actor = cli_get(opts, "--actor");
-    if (!valid_name(actor)) {
+    if (!cli_actor_name_ok(actor)) {
         fprintf(stderr, "civic311: --actor is who you are: 1-64 letters, digits, . _ -\n");
         return false;
     }
@@ -315,7 +291,7 @@ static bool parse_job(const char *sub, const cli_opt *opts, disclosure_job *job)
         return false;
     }
     const char *classes = cli_get(opts, "--classes");
-    if ((reg || exp) && classes != NULL && !parse_classes(classes, &job->classes)) {
+    if ((reg || exp) && classes != NULL && !cli_parse_classes(classes, &job->classes)) {
         fprintf(stderr, "civic311: --classes is a list of contact, device, account, media, "
                         "recording\n");
         return false;

@@ -90,9 +90,7 @@ int cmd_hold(int argc, char **argv)
     if (ok && release)
         ok = cli_parse_id(cli_get(opts, "--id"), &j.hold_id);
     if (ok && (place || release))
-        ok = actor != NULL && actor[0] != '\0' && strlen(actor) <= 64 &&
-             strspn(actor, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-                 strlen(actor);
+        ok = cli_actor_name_ok(actor);
     if (!ok || (!place && !release && strcmp(sub, "list") != 0))
         return cli_usage(HELP);
     snprintf(j.actor, sizeof j.actor, "cli:%s", actor ? actor : "");

@@ -52,8 +52,8 @@ typedef struct {
     gate_purpose purpose;
     unsigned classes;
     int64_t request_id;
-    const char *kind;  /* find */
-    char value[400];   /* find: from stdin */
+    const char *kind;   /* find */
+    char value[400];    /* find: from stdin */
     const char *reason; /* erase */
     int64_t now;
     pool_t *pool;
@@ -63,39 +63,12 @@ typedef struct {
     retention_report rep;
 } personal_job;
 
-static bool valid_name(const char *s)
-{
-    size_t n = s != NULL ? strlen(s) : 0;
-    if (n == 0 || n > 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]))
-            return false;
-    return true;
-}
-
-static bool parse_classes(const char *list, unsigned *mask)
-{
-    *mask = 0;
-    char buf[128];
-    if (list == NULL || strlen(list) >= sizeof buf)
-        return false;
-    strcpy(buf, list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        data_class dc;
-        if (!sr_data_class_parse(t, &dc))
-            return false;
-        *mask |= DC_BIT(dc);
-    }
-    return *mask != 0;
-}
-
 /* --role, --actor, --purpose, --agency into job->actor. */
 static bool parse_actor(const cli_opt *opts, personal_job *job, bool need_role)
 {
     const char *actor = cli_get(opts, "--actor");
     const char *agencies = cli_get(opts, "--agency");
-    if (!valid_name(actor)) {
+    if (!cli_actor_name_ok(actor)) {
         fprintf(stderr, "civic311: --actor is who you are: 1-64 letters, digits, . _ -\n");
         return false;
     }
@@ -113,8 +86,8 @@ static bool parse_actor(const cli_opt *opts, personal_job *job, bool need_role)
         }
         strcpy(job->agency_buf, agencies);
         char *save = NULL;
-        for (char *t = strtok_r(job->agency_buf, ",", &save); t && job->actor.nagencies < MAX_AGENCIES;
-             t = strtok_r(NULL, ",", &save))
+        for (char *t = strtok_r(job->agency_buf, ",", &save);
+             t && job->actor.nagencies < MAX_AGENCIES; t = strtok_r(NULL, ",", &save))
             job->agencies[job->actor.nagencies++] = t;
         job->actor.agencies = job->agencies;
     }
@@ -180,12 +153,11 @@ static bool read_value(personal_job *job)
 
 int cmd_personal(int argc, char **argv)
 {
-    cli_opt opts[] = {{"--data", true, NULL},    {"--request", true, NULL},
-                      {"--role", true, NULL},    {"--actor", true, NULL},
-                      {"--purpose", true, NULL}, {"--agency", true, NULL},
-                      {"--classes", true, NULL}, {"--by", true, NULL},
-                      {"--reason", true, NULL},  {"--help", false, NULL},
-                      {NULL, false, NULL}};
+    cli_opt opts[] = {
+        {"--data", true, NULL},    {"--request", true, NULL}, {"--role", true, NULL},
+        {"--actor", true, NULL},   {"--purpose", true, NULL}, {"--agency", true, NULL},
+        {"--classes", true, NULL}, {"--by", true, NULL},      {"--reason", true, NULL},
+        {"--help", false, NULL},   {NULL, false, NULL}};
     const char *pos[1];
     size_t npos;
     if (cli_wants_help(argc, argv, 2))
@@ -207,9 +179,10 @@ int cmd_personal(int argc, char **argv)
         fprintf(stderr, "civic311: --request is a request number\n");
         ok = false;
     }
-    if (ok && !parse_classes(classes != NULL ? classes : show ? "contact"
-                                                          : "contact,device,account,media,recording",
-                             &job->classes)) {
+    if (ok && !cli_parse_classes(classes != NULL ? classes
+                                 : show          ? "contact"
+                                                 : "contact,device,account,media,recording",
+                                 &job->classes)) {
         fprintf(stderr, "civic311: --classes is a list of contact, device, account, media, "
                         "recording\n");
         ok = false;
@@ -259,8 +232,8 @@ int cmd_personal(int argc, char **argv)
             printf("%lld\n", (long long)job->ids[i]);
     } else {
         printf("erased %lld values and %lld files of request %lld; %lld data keys shredded\n",
-               (long long)job->rep.values, (long long)job->rep.blobs,
-               (long long)job->request_id, (long long)job->rep.subjects);
+               (long long)job->rep.values, (long long)job->rep.blobs, (long long)job->request_id,
+               (long long)job->rep.subjects);
     }
     memset(job->value, 0, sizeof job->value);
     pool_free(job->pool);

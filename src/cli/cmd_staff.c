@@ -192,9 +192,7 @@ static bool make_actor(const char *given, char out[80])
         struct passwd *pw = getpwuid(geteuid());
         name = pw != NULL ? pw->pw_name : "operator";
     }
-    if (name[0] == '\0' || strlen(name) > 64 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-            strlen(name))
+    if (!cli_actor_name_ok(name))
         return false;
     snprintf(out, 80, "cli:%s", name);
     return true;
