@@ -575,7 +575,7 @@ static void cc_request_page(web_ctx *c, int status, int64_t id, const char *prob
     size_t nblobs = 0;
     err_code rc = s == NULL ? err.code : store_request_get(s, id, http_pool(c->req), &sr, &err);
     if (rc == ERR_OK)
-        rc = store_blob_list(s, sr.row_id, http_pool(c->req), &blobs, &nblobs, &err);
+        rc = store_blob_list(s, sr.id, http_pool(c->req), &blobs, &nblobs, &err);
     if (rc == ERR_NOT_FOUND) {
         cc_not_found(c);
         return;
@@ -720,7 +720,7 @@ static err_code cc_record_apply(store_t *s, void *arg, err_t *err)
     if (rc == ERR_OK)
         rc = vault_subject_new(s, c->app->keys, "caller", now, &subject, err);
     if (rc == ERR_OK)
-        rc = vault_put_blob(s, c->app->keys, subject, sr.row_id, DC_RECORDING, job->type,
+        rc = vault_put_blob(s, c->app->keys, subject, sr.id, DC_RECORDING, job->type,
                             job->data, job->len, job->actor, now, &blob, err);
     return rc;
 }
