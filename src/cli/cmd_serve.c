@@ -398,6 +398,7 @@ int cmd_serve(int argc, char **argv)
     ho.max_connections_per_ip = cfg.max_connections_per_ip;
     ho.max_body = cfg.max_body;
     ho.upload_prefix = "/report/"; /* the report form, with its photo */
+    ho.upload_prefix2 = WEB_RECORDING_UPLOAD_PREFIX; /* a call recording (console_cc.c) */
     ho.max_upload = cfg.max_upload;
     ho.handler = serve_handle;
     ho.error_handler = serve_error;

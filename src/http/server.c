@@ -81,6 +81,7 @@ void http_options_default(http_options *o)
     o->max_connections_per_ip = 128;
     o->max_body = 1024 * 1024;
     o->upload_prefix = NULL;
+    o->upload_prefix2 = NULL;
     o->max_upload = 1024 * 1024;
     o->connection_memory = 64 * 1024;
     o->access_log = true;
@@ -118,10 +119,11 @@ static void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *con
         r->path = pool_strndup(r->pool, r->uri, q ? (size_t)(q - r->uri) : strlen(r->uri));
         r->query = pool_strdup(r->pool, q ? q + 1 : "");
     }
-    const char *up = s->opt.upload_prefix;
-    r->body_limit = up != NULL && r->path != NULL && strncmp(r->path, up, strlen(up)) == 0
-                        ? s->opt.max_upload
-                        : s->opt.max_body;
+    const char *up = s->opt.upload_prefix, *up2 = s->opt.upload_prefix2;
+    bool upload = r->path != NULL &&
+                  ((up != NULL && strncmp(r->path, up, strlen(up)) == 0) ||
+                   (up2 != NULL && strncmp(r->path, up2, strlen(up2)) == 0));
+    r->body_limit = upload ? s->opt.max_upload : s->opt.max_body;
     buf_init(&r->body, r->body_limit);
     return r;
 }

@@ -47,6 +47,9 @@ typedef struct {
      * max_upload instead (a form with a photo): one route's need does not
      * raise every route's limit. */
     const char *upload_prefix;
+    /* A second such prefix (NULL: none): the Contact Center's call
+     * recordings (issue 5). */
+    const char *upload_prefix2;
     size_t max_upload;
     size_t connection_memory;    /* bytes per connection for headers etc. */
     http_handler_fn handler;

@@ -57,6 +57,23 @@ static const console_page PAGES[] = {
      NULL, console_admin_add_post},
     {"POST /staff/admin/{id}/{state}", true, "/staff/admin/", true, CONSOLE_ROLE(GATE_ADMIN),
      NULL, NULL, console_admin_state_post},
+    /* ---- the Contact Center (console_cc.c) ---- */
+    {"GET /staff/cc", false, "/staff/cc", false, CONSOLE_CC_ROLES, I18N_("Contact Center"),
+     I18N_("Find a caller's earlier requests by phone, file a request for them, attach the "
+           "call recording."),
+     console_cc_home_get},
+    {"POST /staff/cc", true, "/staff/cc", false, CONSOLE_CC_ROLES, NULL, NULL,
+     console_cc_find_post},
+    {"GET /staff/cc/file/{code}", false, "/staff/cc/file/", true, CONSOLE_CC_ROLES, NULL, NULL,
+     console_cc_file_get},
+    {"POST /staff/cc/file/{code}", true, "/staff/cc/file/", true, CONSOLE_CC_ROLES, NULL, NULL,
+     console_cc_file_post},
+    {"GET /staff/cc/requests/{id}", false, "/staff/cc/requests/", true, CONSOLE_CC_ROLES, NULL,
+     NULL, console_cc_request_get},
+    {"POST /staff/cc/requests/{id}/recording", true, "/staff/cc/requests/", true,
+     CONSOLE_CC_ROLES, NULL, NULL, console_cc_recording_post},
+    {"GET /staff/cc/recordings/{id}", false, "/staff/cc/recordings/", true, CONSOLE_CC_ROLES,
+     NULL, NULL, console_cc_recording_get},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

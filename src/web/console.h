@@ -98,6 +98,22 @@ void console_admin_add_post(web_ctx *c, const char *rest);
 /* rest: "{id}/disable" or "{id}/enable" */
 void console_admin_state_post(web_ctx *c, const char *rest);
 
+/* ---- the Contact Center (console_cc.c): agents and supervisors ---- */
+
+#define CONSOLE_CC_ROLES (CONSOLE_ROLE(GATE_AGENT) | CONSOLE_ROLE(GATE_SUPERVISOR))
+void console_cc_home_get(web_ctx *c, const char *rest);
+/* The phone in the POST body: the caller's earlier requests. */
+void console_cc_find_post(web_ctx *c, const char *rest);
+/* rest: the service code */
+void console_cc_file_get(web_ctx *c, const char *rest);
+void console_cc_file_post(web_ctx *c, const char *rest);
+/* rest: "{id}" */
+void console_cc_request_get(web_ctx *c, const char *rest);
+/* rest: "{id}/recording" (under WEB_RECORDING_UPLOAD_PREFIX) */
+void console_cc_recording_post(web_ctx *c, const char *rest);
+/* rest: the recording's blob id */
+void console_cc_recording_get(web_ctx *c, const char *rest);
+
 /* ---- shared by the console's files ---- */
 
 /* Submits a writer job and defers the answer; done() answers (with the

@@ -24,6 +24,7 @@
 /* The Content-Security-Policy of every response. Scripts and styles only
  * from this origin, no inline script; images from here (and data:), plus
  * the map's tile origin when a map is configured, and from nowhere else;
+ * media (the Contact Center's call recordings) only from here;
  * fetch (site.js: the report form, the nearby requests) only to here;
  * forms only to here; no framing by anyone (clickjacking). */
 static err_code make_csp(web_app *app, err_t *err)
@@ -38,7 +39,8 @@ static err_code make_csp(web_app *app, err_t *err)
     }
     int n = snprintf(app->csp, sizeof app->csp,
                      "default-src 'none'; script-src 'self'; style-src 'self'; "
-                     "img-src 'self' data:%s%s; connect-src 'self'; form-action 'self'; "
+                     "img-src 'self' data:%s%s; media-src 'self'; connect-src 'self'; "
+                     "form-action 'self'; "
                      "base-uri 'none'; frame-ancestors 'none'",
                      origin[0] ? " " : "", origin);
     if (n < 0 || (size_t)n >= sizeof app->csp)

@@ -48,6 +48,10 @@
 #include "privacy/keyring.h"
 #include "privacy/retention.h"
 #include "store/commitq.h"
+
+/* The Contact Center's recording uploads (console_cc.c) live under this
+ * path: the HTTP layer lets them send a body up to max_upload. */
+#define WEB_RECORDING_UPLOAD_PREFIX "/staff/cc/requests/"
 #include "store/readers.h"
 #include "store/store.h"
 #include "web/i18n.h"

@@ -194,6 +194,25 @@ void web_page_leaving(web_ctx *c);
 void web_report_get(web_ctx *c, const char *code);
 void web_report_post(web_ctx *c, const char *code);
 
+/* ---- the report form's pieces, shared with the Contact Center console
+ * (web_report.c; console_cc.c files for a caller with the same questions
+ * and the same intake) ---- */
+
+/* One service question as a labelled field, filled from v (NULL: empty). */
+void web_report_question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v);
+/* True if key is a field of the website's report form for sv (its
+ * questions, the location, the description, the contact fields...). */
+bool web_report_form_field(const service *sv, const char *key);
+/* What intake's refusal msg means, said as the form asks it. */
+typedef struct {
+    const char *text;  /* translated, with the question's label */
+    const char *field; /* the form field's name, or NULL */
+} web_problem;
+web_problem web_report_explain(web_ctx *c, const service *sv, const kv_list *v, const char *msg);
+/* v as intake takes it: a date-time answered in the city's local time
+ * becomes the UTC instant it names (NULL: out of memory). */
+const kv_list *web_report_intake_values(web_ctx *c, const service *sv, const kv_list *v);
+
 /* Formats t (UTC seconds) as a date and time for people, in the request's
  * language: "23 Nov 2026, 14:05 UTC". */
 void web_put_time(web_ctx *c, buf_t *b, int64_t t);

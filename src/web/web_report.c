@@ -84,12 +84,7 @@ static void not_sent(web_ctx *c)
  * messages name the Open311 parameter first ("attribute[SIZE] must be...",
  * "email is not...", "a location is required..."), which is what is read
  * here. The message itself never holds a value. */
-typedef struct {
-    const char *text;  /* translated, with the question's label */
-    const char *field; /* the form field's name, or NULL */
-} web_problem;
-
-static web_problem explain(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
+web_problem web_report_explain(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
 {
     web_problem p = {web_t(c, I18N_("Some answers could not be accepted. Check them and send "
                                     "the form again.")),
@@ -141,7 +136,7 @@ static web_problem explain(web_ctx *c, const service *sv, const kv_list *v, cons
 
 /* ---- the form ---- */
 
-static void question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
+void web_report_question(web_ctx *c, buf_t *b, const attribute *a, const kv_list *v)
 {
     const char *name = attr_field(c, a);
     /* The id from the code, made safe for an id attribute. */
@@ -281,7 +276,7 @@ static void report_form(web_ctx *c, int status, const service *sv, const kv_list
         if (!any)
             html_fmt(&b, "<fieldset><legend>%s</legend>", web_t(c, I18N_("About the problem")));
         any = true;
-        question(c, &b, &sv->attrs[i], v);
+        web_report_question(c, &b, &sv->attrs[i], v);
     }
     if (any)
         html_fmt(&b, "</fieldset>");
@@ -440,7 +435,7 @@ static const char *const FORM_FIELDS[] = {
     "address_string", "description", "first_name", "last_name", "email", "phone", "not_emergency",
     "lat", "long", "photo", "remove_photo", "send_key", "notify"};
 
-static bool form_field(const service *sv, const char *key)
+bool web_report_form_field(const service *sv, const char *key)
 {
     for (size_t i = 0; i < sizeof FORM_FIELDS / sizeof FORM_FIELDS[0]; i++)
         if (strcmp(key, FORM_FIELDS[i]) == 0)
@@ -470,7 +465,7 @@ static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv
         kv_add(out, pool, "service_code", 12, sv->code, strlen(sv->code), &KV_DEFAULT_LIMITS, err);
     for (size_t i = 0; rc == ERR_OK && i < in->count; i++) {
         const kv_pair *p = &in->items[i];
-        if (form_field(sv, p->key))
+        if (web_report_form_field(sv, p->key))
             rc = kv_add(out, pool, p->key, strlen(p->key), p->value, p->value_len,
                         &KV_DEFAULT_LIMITS, err);
         else if (strcmp(p->key, "csrf") != 0 && strcmp(p->key, "step") != 0)
@@ -482,7 +477,7 @@ static err_code form_values(web_ctx *c, const service *sv, const kv_list *in, kv
 /* The form again, with what intake refused said as the form asks it. */
 static void refuse(web_ctx *c, const service *sv, const kv_list *v, const char *msg)
 {
-    web_problem p = explain(c, sv, v, msg);
+    web_problem p = web_report_explain(c, sv, v, msg);
     report_form(c, 400, sv, v, p.text, p.field, false);
 }
 
@@ -727,7 +722,7 @@ static int64_t local_instant(const char *s)
  * time_zone), a date-time question is answered in local time (the form
  * says so): its answer goes to intake as the UTC instant it names. The
  * page keeps what was typed. */
-static const kv_list *intake_values(web_ctx *c, const service *sv, const kv_list *v)
+const kv_list *web_report_intake_values(web_ctx *c, const service *sv, const kv_list *v)
 {
     if (!c->app->local_time)
         return v;
@@ -797,7 +792,7 @@ static void report_continue(web_ctx *c, const service *sv, kv_list *v, const cha
     /* Check everything first: the review only shows a report that will be
      * accepted, and "send" files exactly what was checked. */
     service_request sr;
-    const kv_list *iv = intake_values(c, sv, v);
+    const kv_list *iv = web_report_intake_values(c, sv, v);
     if (iv == NULL) {
         not_sent(c);
         return;
@@ -899,7 +894,7 @@ void web_report_post(web_ctx *c, const char *code)
         if (kept != NULL) {
             kv_init(kept);
             for (size_t i = 0; i < v->count; i++)
-                if (form_field(sv, v->items[i].key))
+                if (web_report_form_field(sv, v->items[i].key))
                     (void)kv_add(kept, http_pool(c->req), v->items[i].key, strlen(v->items[i].key),
                                  v->items[i].value, v->items[i].value_len, &KV_DEFAULT_LIMITS,
                                  &ignored);
