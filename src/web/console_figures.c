@@ -26,12 +26,12 @@
 #include "web/console.h"
 
 #define DAY 86400
-#define DEFAULT_DAYS 30        /* the window when none is asked: the last 30 days */
-#define MAX_DAYS (366 * 10)    /* a longer window is refused: ten years is plenty */
+#define DEFAULT_DAYS 30     /* the window when none is asked: the last 30 days */
+#define MAX_DAYS (366 * 10) /* a longer window is refused: ten years is plenty */
 
 typedef struct {
     char from_text[11], to_text[11];
-    const char *by; /* "all", "service" or "agency" */
+    const char *by;   /* "all", "service" or "agency" */
     int64_t from, to; /* [from, to) */
     unsigned dims;
 } figures_query;
@@ -54,14 +54,19 @@ static const char *read_query(web_ctx *c, figures_query *q)
     q->by = "all";
     q->dims = STATS_BIT(STATS_BY_SERVICE) | STATS_BIT(STATS_BY_AGENCY);
     const char *problem = NULL;
-    if (from != NULL && *from != '\0' && !parse_day(from, &q->from))
-        c->bad_field = "from", problem = web_t(c, I18N_("The first day must be a date, as YYYY-MM-DD."));
-    else if (to != NULL && *to != '\0' && !parse_day(to, &q->to))
-        c->bad_field = "to", problem = web_t(c, I18N_("The last day must be a date, as YYYY-MM-DD."));
-    else if (q->to < q->from)
-        c->bad_field = "to", problem = web_t(c, I18N_("The last day must not come before the first."));
-    else if ((q->to - q->from) / DAY >= MAX_DAYS)
+    if (from != NULL && *from != '\0' && !parse_day(from, &q->from)) {
+        c->bad_field = "from";
+        problem = web_t(c, I18N_("The first day must be a date, as YYYY-MM-DD."));
+    } else if (to != NULL && *to != '\0' && !parse_day(to, &q->to)) {
+        c->bad_field = "to";
+        problem = web_t(c, I18N_("The last day must be a date, as YYYY-MM-DD."));
+    } else if (q->to < q->from) {
+        c->bad_field = "to";
+        problem = web_t(c, I18N_("The last day must not come before the first."));
+    } else if ((q->to - q->from) / DAY >= MAX_DAYS) {
+        c->bad_field = "from";
         problem = web_t(c, I18N_("The window is at most ten years."));
+    }
     if (by != NULL && strcmp(by, "service") == 0) {
         q->by = "service";
         q->dims = STATS_BIT(STATS_BY_SERVICE);
@@ -192,27 +197,28 @@ static void table(web_ctx *c, buf_t *b, const stats_t *st, stats_dim d, const ch
 
 static void query_form(web_ctx *c, buf_t *b, const figures_query *q)
 {
-    html_fmt(b, "<form method=\"get\" action=\"/staff/figures\" novalidate>"
-                "<div class=\"field\"><label for=\"from\">%s</label>"
-                "<input type=\"date\" id=\"from\" name=\"from\" value=\"%s\"%R></div>"
-                "<div class=\"field\"><label for=\"to\">%s</label>"
-                "<input type=\"date\" id=\"to\" name=\"to\" value=\"%s\"%R></div>"
-                "<div class=\"field\"><label for=\"by\">%s</label><select id=\"by\" name=\"by\">",
-             web_t(c, I18N_("First day filed")), q->from_text,
-             c->bad_field != NULL && strcmp(c->bad_field, "from") == 0 ? " aria-invalid=\"true\""
-                                                                        : "",
-             web_t(c, I18N_("Last day filed")), q->to_text,
-             c->bad_field != NULL && strcmp(c->bad_field, "to") == 0 ? " aria-invalid=\"true\""
-                                                                      : "",
-             web_t(c, I18N_("Figures by")));
+    html_fmt(
+        b,
+        "<form method=\"get\" action=\"/staff/figures\" novalidate>"
+        "<div class=\"field\"><label for=\"from\">%s</label>"
+        "<input type=\"date\" id=\"from\" name=\"from\" value=\"%s\"%R></div>"
+        "<div class=\"field\"><label for=\"to\">%s</label>"
+        "<input type=\"date\" id=\"to\" name=\"to\" value=\"%s\"%R></div>"
+        "<div class=\"field\"><label for=\"by\">%s</label><select id=\"by\" name=\"by\">",
+        web_t(c, I18N_("First day filed")), q->from_text,
+        c->bad_field != NULL && strcmp(c->bad_field, "from") == 0 ? " aria-invalid=\"true\"" : "",
+        web_t(c, I18N_("Last day filed")), q->to_text,
+        c->bad_field != NULL && strcmp(c->bad_field, "to") == 0 ? " aria-invalid=\"true\"" : "",
+        web_t(c, I18N_("Figures by")));
     static const char *const BY[] = {"all", "service", "agency"};
     const char *labels[] = {web_t(c, I18N_("Service and agency")), web_t(c, I18N_("Service")),
                             web_t(c, I18N_("Agency"))};
     for (size_t i = 0; i < 3; i++)
         html_fmt(b, "<option value=\"%R\"%R>%s</option>", BY[i],
                  strcmp(q->by, BY[i]) == 0 ? " selected" : "", labels[i]);
-    html_fmt(b, "</select></div><p class=\"hint\">%s</p><p class=\"actions\">"
-                "<button type=\"submit\">%s</button></p></form>",
+    html_fmt(b,
+             "</select></div><p class=\"hint\">%s</p><p class=\"actions\">"
+             "<button type=\"submit\">%s</button></p></form>",
              web_t(c, I18N_("Requests filed from the first day to the last, both included "
                             "(days in UTC).")),
              web_t(c, I18N_("Show the figures")));
@@ -228,8 +234,9 @@ void console_figures_get(web_ctx *c, const char *rest)
     console_page_begin(c, &b, web_t(c, I18N_("Figures")));
     html_fmt(&b, "<h1>%s</h1>", web_t(c, I18N_("Figures")));
     if (m->role == GATE_AGENCY_STAFF) {
-        html_fmt(&b, "<p class=\"lead\">%s ", web_t(c, I18N_("Requests routed to your agencies "
-                                                          "only:")));
+        html_fmt(&b, "<p class=\"lead\">%s ",
+                 web_t(c, I18N_("Requests routed to your agencies "
+                                "only:")));
         for (size_t i = 0; i < m->nagencies; i++)
             html_fmt(&b, "%R%s", i ? ", " : "", m->agencies[i]);
         html_fmt(&b, ".</p>");
@@ -246,8 +253,9 @@ void console_figures_get(web_ctx *c, const char *rest)
                  web_t(c, I18N_("The figures could not be made. Please try again in a "
                                 "minute.")));
     } else if (st != NULL) {
-        html_fmt(&b, "<p><a href=\"/staff/figures.csv?from=%u&amp;to=%u&amp;by=%u\" "
-                     "download>%s</a></p>",
+        html_fmt(&b,
+                 "<p><a href=\"/staff/figures.csv?from=%u&amp;to=%u&amp;by=%u\" "
+                 "download>%s</a></p>",
                  q.from_text, q.to_text, q.by, web_t(c, I18N_("Download as CSV")));
         if (q.dims & STATS_BIT(STATS_BY_SERVICE))
             table(c, &b, st, STATS_BY_SERVICE, "by-service", web_t(c, I18N_("By service")),

@@ -40,11 +40,11 @@
 #define LIST_MAX 500 /* orders on the list page, newest first */
 
 static const char *const RECORD_FIELDS[] = {
-    "csrf",        "requester",   "reference",   "legal_basis",      "received",     "requests",
+    "csrf",          "requester",    "reference",     "legal_basis", "received",       "requests",
     "class-contact", "class-device", "class-account", "class-media", "class-recording"};
-static const char *const EXPORT_FIELDS[] = {
-    "csrf", "requests", "class-contact", "class-device", "class-account", "class-media",
-    "class-recording"};
+static const char *const EXPORT_FIELDS[] = {"csrf",           "requests",      "class-contact",
+                                            "class-device",   "class-account", "class-media",
+                                            "class-recording"};
 
 /* ---- words ---- */
 
@@ -235,11 +235,12 @@ static bool parse_rest(const char *rest, int64_t *id, char what[16])
 
 /* ---- the list and the form to record an order ---- */
 
-static void class_boxes(web_ctx *c, buf_t *b, const char *legend, unsigned offered,
-                        unsigned ticked, const char *hint)
+static void class_boxes(web_ctx *c, buf_t *b, const char *legend, unsigned offered, unsigned ticked,
+                        const char *hint)
 {
-    html_fmt(b, "<fieldset class=\"field\" aria-describedby=\"classes-hint\"><legend>%s</legend>"
-                "<p class=\"hint\" id=\"classes-hint\">%s</p>",
+    html_fmt(b,
+             "<fieldset class=\"field\" aria-describedby=\"classes-hint\"><legend>%s</legend>"
+             "<p class=\"hint\" id=\"classes-hint\">%s</p>",
              legend, hint);
     for (unsigned dc = 0; dc < DC_COUNT; dc++) {
         if (!(offered & DC_BIT(dc)))
@@ -258,8 +259,9 @@ static void record_form(web_ctx *c, buf_t *b, const kv_list *v, const char *prob
 {
     html_fmt(b, "<h2 id=\"record\">%s</h2>", web_t(c, I18N_("Record an order")));
     problem_box(c, b, problem);
-    html_fmt(b, "<p class=\"hint\">%s</p><form method=\"post\" action=\"/staff/register\" "
-                "novalidate>",
+    html_fmt(b,
+             "<p class=\"hint\">%s</p><form method=\"post\" action=\"/staff/register\" "
+             "novalidate>",
              web_t(c, I18N_("A court order or a law-enforcement request, as received. Name "
                             "institutions only, never a person: the register is kept for "
                             "good. A second officer must approve the order before anything "
@@ -274,8 +276,8 @@ static void record_form(web_ctx *c, buf_t *b, const kv_list *v, const char *prob
                                   "punctuation, up to 64.")),
                    "text", "off", v, true, DISCLOSURE_REFERENCE_MAX);
     web_text_input(c, b, "legal_basis", "legal_basis", web_t(c, I18N_("Legal basis")),
-                   web_t(c, I18N_("The statute, rule or order relied on.")), "text", "off", v,
-                   true, DISCLOSURE_TEXT_MAX);
+                   web_t(c, I18N_("The statute, rule or order relied on.")), "text", "off", v, true,
+                   DISCLOSURE_TEXT_MAX);
     web_text_input(c, b, "received", "received", web_t(c, I18N_("Date received")),
                    web_t(c, I18N_("As YYYY-MM-DD; not in the future.")), "date", "off", v, true,
                    10);
@@ -322,10 +324,11 @@ static void orders_table(web_ctx *c, buf_t *b)
     for (size_t i = 0; i < n; i++) {
         char id[24];
         snprintf(id, sizeof id, "%" PRId64, o[i].id);
-        html_fmt(b, "<tr><th scope=\"row\"><a href=\"/staff/register/%u\">%s %s</a></th>"
-                    "<td>%s</td><td>%s</td><td class=\"target\">%s</td><td>",
-                 id, web_t(c, I18N_("Order")), id,
-                 state_label(c, disclosure_state_of(&o[i])), o[i].requester, o[i].reference);
+        html_fmt(b,
+                 "<tr><th scope=\"row\"><a href=\"/staff/register/%u\">%s %s</a></th>"
+                 "<td>%s</td><td>%s</td><td class=\"target\">%s</td><td>",
+                 id, web_t(c, I18N_("Order")), id, state_label(c, disclosure_state_of(&o[i])),
+                 o[i].requester, o[i].reference);
         web_put_time(c, b, o[i].received_at);
         html_fmt(b, "</td><td>%L</td><td>%L</td></tr>", (int64_t)o[i].nrequests, o[i].exports);
     }
@@ -421,8 +424,7 @@ static const char *record_problem(web_ctx *c, const kv_list *v, record_job *j)
         c->bad_field = "legal_basis";
         return web_t(c, I18N_("Enter the legal basis, up to 200 characters."));
     }
-    if (received == NULL || strlen(received) != 10 ||
-        !dt_parse(received, 10, &in->received_at)) {
+    if (received == NULL || strlen(received) != 10 || !dt_parse(received, 10, &in->received_at)) {
         c->bad_field = "received";
         return web_t(c, I18N_("Enter the date the order was received, as YYYY-MM-DD."));
     }
@@ -500,8 +502,9 @@ static err_code load_order(store_t *s, pool_t *pool, int64_t id, order_view *ov,
 
 static void order_facts(web_ctx *c, buf_t *b, const store_disclosure *o)
 {
-    html_fmt(b, "<dl class=\"facts\"><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd>"
-                "<dt>%s</dt><dd class=\"target\">%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>",
+    html_fmt(b,
+             "<dl class=\"facts\"><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd>"
+             "<dt>%s</dt><dd class=\"target\">%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>",
              web_t(c, I18N_("State")), state_label(c, disclosure_state_of(o)),
              web_t(c, I18N_("Who asks")), o->requester, web_t(c, I18N_("Their reference")),
              o->reference, web_t(c, I18N_("Legal basis")), o->legal_basis,
@@ -542,9 +545,8 @@ static void exports_table(web_ctx *c, buf_t *b, const order_view *ov)
              "<th scope=\"col\">%s</th></tr></thead><tbody>",
              web_t(c, I18N_("Every export, oldest first, with the SHA-256 of the document "
                             "sent")),
-             web_t(c, I18N_("Export")), web_t(c, I18N_("By, when")),
-             web_t(c, I18N_("Requests")), web_t(c, I18N_("Data")), web_t(c, I18N_("Bytes")),
-             web_t(c, I18N_("SHA-256")));
+             web_t(c, I18N_("Export")), web_t(c, I18N_("By, when")), web_t(c, I18N_("Requests")),
+             web_t(c, I18N_("Data")), web_t(c, I18N_("Bytes")), web_t(c, I18N_("SHA-256")));
     for (size_t i = 0; i < ov->nex; i++) {
         const store_disclosure_export *e = &ov->ex[i];
         char hex[2 * STORE_DISCLOSURE_DIGEST_LEN + 1];
@@ -560,8 +562,8 @@ static void exports_table(web_ctx *c, buf_t *b, const order_view *ov)
     html_fmt(b, "</tbody></table></div>");
 }
 
-static void action_form(web_ctx *c, buf_t *b, const char *id, const char *what,
-                        const char *button, bool secondary)
+static void action_form(web_ctx *c, buf_t *b, const char *id, const char *what, const char *button,
+                        bool secondary)
 {
     html_fmt(b, "<form method=\"post\" action=\"/staff/register/%u/%R\" class=\"inline\">", id,
              what);
@@ -583,8 +585,8 @@ static void order_page(web_ctx *c, int status, const order_view *ov, const char 
     const char *done = status == 200 ? kv_get(&c->query, "done") : NULL;
     const char *said = done == NULL                    ? NULL
                        : strcmp(done, "recorded") == 0 ? web_t(c, I18N_("The order is recorded. "
-                                                                       "A second officer must "
-                                                                       "approve it."))
+                                                                        "A second officer must "
+                                                                        "approve it."))
                        : strcmp(done, "approved") == 0 ? web_t(c, I18N_("The order is approved."))
                        : strcmp(done, "closed") == 0
                            ? web_t(c, I18N_("The order is closed: nothing more can be exported "
@@ -792,6 +794,16 @@ static void act_done(void *arg, err_code rc, const err_t *err)
         not_found(c);
         return;
     }
+    if (rc == ERR_INVALID) {
+        /* What the form's checks let through and the register refused
+         * (a number too large to be a request's): nothing was read. */
+        forget_doc(j);
+        console_error(c, 400, web_t(c, I18N_("The form could not be read")),
+                      web_t(c, I18N_("Nothing was exported: the request numbers must be "
+                                     "numbers the order names, each once, separated by "
+                                     "commas. Go back and correct them.")));
+        return;
+    }
     if (rc != ERR_OK) {
         /* Not on record, so not sent: the writer rolled the export back. */
         forget_doc(j);
@@ -821,7 +833,6 @@ static void act_done(void *arg, err_code rc, const err_t *err)
     snprintf(name, sizeof name, "civic311-order-%" PRId64 "-export-%" PRId64 ".json", j->id,
              j->receipt.export_id);
     http_add_header(c->req, "X-Robots-Tag", "noindex, nofollow");
-    http_add_header(c->req, "X-Content-Type-Options", "nosniff");
     web_send_download(c, "application/json; charset=utf-8", name, &j->doc);
 }
 
