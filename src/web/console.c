@@ -48,6 +48,12 @@ typedef struct {
 
 static void home_get(web_ctx *c, const char *rest);
 
+/* Who acts on the disclosure register (disclosure_role_may_act). */
+#define OFFICERS (CONSOLE_ROLE(GATE_RECORDS_OFFICER) | CONSOLE_ROLE(GATE_PRIVACY_OFFICER))
+/* Who sees the figures: agency staff for their own agencies only. */
+#define MANAGERS                                                                                   \
+    (CONSOLE_ROLE(GATE_SUPERVISOR) | CONSOLE_ROLE(GATE_ADMIN) | CONSOLE_ROLE(GATE_AGENCY_STAFF))
+
 static const console_page PAGES[] = {
     {"GET /staff/", false, "/staff/", false, CONSOLE_ALL_STAFF, NULL, NULL, home_get},
     {"GET /staff/admin", false, "/staff/admin", false, CONSOLE_ROLE(GATE_ADMIN),
@@ -74,6 +80,25 @@ static const console_page PAGES[] = {
      CONSOLE_CC_ROLES, NULL, NULL, console_cc_recording_post},
     {"GET /staff/cc/recordings/{id}", false, "/staff/cc/recordings/", true, CONSOLE_CC_ROLES,
      NULL, NULL, console_cc_recording_get},
+    /* the disclosure register (console_register.c): officers only */
+    {"GET /staff/register", false, "/staff/register", false, OFFICERS,
+     I18N_("Disclosure register"),
+     I18N_("Record court orders and law-enforcement requests, approve them, and export what "
+           "they name."),
+     console_register_get},
+    {"POST /staff/register", true, "/staff/register", false, OFFICERS, NULL, NULL,
+     console_register_post},
+    {"GET /staff/register/{id}", false, "/staff/register/", true, OFFICERS, NULL, NULL,
+     console_register_order_get},
+    {"POST /staff/register/{id}/{step}", true, "/staff/register/", true, OFFICERS, NULL, NULL,
+     console_register_order_post},
+    /* the figures for managers (console_figures.c) */
+    {"GET /staff/figures", false, "/staff/figures", false, MANAGERS, I18N_("Figures"),
+     I18N_("Requests filed and closed, time to close and the share within the SLA, per service "
+           "and agency."),
+     console_figures_get},
+    {"GET /staff/figures.csv", false, "/staff/figures.csv", false, MANAGERS, NULL, NULL,
+     console_figures_csv_get},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

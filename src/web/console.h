@@ -113,6 +113,19 @@ void console_cc_request_get(web_ctx *c, const char *rest);
 void console_cc_recording_post(web_ctx *c, const char *rest);
 /* rest: the recording's blob id */
 void console_cc_recording_get(web_ctx *c, const char *rest);
+/* ---- the disclosure register (console_register.c; P4) ---- */
+
+void console_register_get(web_ctx *c, const char *rest);
+void console_register_post(web_ctx *c, const char *rest);
+/* rest: "{id}" */
+void console_register_order_get(web_ctx *c, const char *rest);
+/* rest: "{id}/approve", "{id}/close" or "{id}/export" */
+void console_register_order_post(web_ctx *c, const char *rest);
+
+/* ---- the figures for managers (console_figures.c) ---- */
+
+void console_figures_get(web_ctx *c, const char *rest);
+void console_figures_csv_get(web_ctx *c, const char *rest);
 
 /* ---- shared by the console's files ---- */
 

@@ -42,7 +42,10 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           # the Contact Center console (src/web/console_cc.c)
           "GET /staff/cc", "POST /staff/cc", "GET /staff/cc/file/{code}",
           "POST /staff/cc/file/{code}", "GET /staff/cc/requests/{id}",
-          "POST /staff/cc/requests/{id}/recording", "GET /staff/cc/recordings/{id}"}
+          "POST /staff/cc/requests/{id}/recording", "GET /staff/cc/recordings/{id}",
+          # the disclosure register and the figures (console_register.c, console_figures.c)
+          "GET /staff/register", "POST /staff/register", "GET /staff/register/{id}",
+          "POST /staff/register/{id}/{step}", "GET /staff/figures", "GET /staff/figures.csv"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 
