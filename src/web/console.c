@@ -48,6 +48,8 @@ typedef struct {
 
 static void home_get(web_ctx *c, const char *rest);
 
+#define QUEUE_ROLES (CONSOLE_ROLE(GATE_AGENCY_STAFF) | CONSOLE_ROLE(GATE_SUPERVISOR))
+
 static const console_page PAGES[] = {
     {"GET /staff/", false, "/staff/", false, CONSOLE_ALL_STAFF, NULL, NULL, home_get},
     {"GET /staff/admin", false, "/staff/admin", false, CONSOLE_ROLE(GATE_ADMIN),
@@ -57,6 +59,17 @@ static const console_page PAGES[] = {
      NULL, console_admin_add_post},
     {"POST /staff/admin/{id}/{state}", true, "/staff/admin/", true, CONSOLE_ROLE(GATE_ADMIN),
      NULL, NULL, console_admin_state_post},
+    /* The agency queue and a request's page (console_queue.c): agency
+     * staff and supervisors, each limited to their own agencies. */
+    {"GET /staff/queue", false, "/staff/queue", false, QUEUE_ROLES, I18N_("Agency queue"),
+     I18N_("Your agencies' requests: filter, sort, open one, change several at once."),
+     console_queue_get},
+    {"POST /staff/queue", true, "/staff/queue", false, QUEUE_ROLES, NULL, NULL,
+     console_queue_post},
+    {"GET /staff/requests/{id}", false, "/staff/requests/", true, QUEUE_ROLES, NULL, NULL,
+     console_request_get},
+    {"POST /staff/requests/{id}/{action}", true, "/staff/requests/", true, QUEUE_ROLES, NULL,
+     NULL, console_request_post},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 
