@@ -38,7 +38,10 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           "GET /staff", "GET /staff/", "GET /staff/sign-in", "POST /staff/sign-in",
           "GET /staff/sign-in/code", "POST /staff/sign-in/code", "POST /staff/sign-out",
           "GET /staff/admin", "POST /staff/admin/add", "POST /staff/admin/{id}/{state}",
-          "staff signed out", "staff not found", "staff method not allowed"}
+          "staff signed out", "staff not found", "staff method not allowed",
+          # the agency queue and a request's page (src/web/console_queue.c)
+          "GET /staff/queue", "POST /staff/queue", "GET /staff/requests/{id}",
+          "POST /staff/requests/{id}/{action}"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 
