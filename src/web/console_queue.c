@@ -1017,10 +1017,9 @@ static void nearby(web_ctx *c, buf_t *b, const r_view *v, const r_extra *x, int6
         snprintf(idtext, sizeof idtext, "%" PRId64, n->id);
         char action[32];
         snprintf(action, sizeof action, "merge-%" PRId64, n->id);
-        html_fmt(b, "<li><p><strong>%s %L</strong>: %s, %s ", web_t(c, I18N_("Request")), n->id,
-                 web_status_text(c, (int)n->status), web_t(c, I18N_("filed")));
+        html_fmt(b, "<li><p><strong>%s %L</strong>: %s; %s: ", web_t(c, I18N_("Request")), n->id,
+                 web_status_text(c, (int)n->status), web_t(c, I18N_("Age")));
         put_age(c, b, n->requested_at, now);
-        html_fmt(b, " %s", web_t(c, I18N_("ago")));
         if (n->address != NULL)
             html_fmt(b, "; %s", n->address);
         html_fmt(b, "</p>");
@@ -1119,10 +1118,9 @@ static void request_page(web_ctx *c, int status, const r_view *v, const r_extra 
              sr->district != NULL ? sr->district : web_t(c, I18N_("none")));
     html_fmt(&b, "<dt>%s</dt><dd>", web_t(c, I18N_("Filed")));
     web_put_time(c, &b, sr->requested_at);
-    html_fmt(&b, " (");
+    html_fmt(&b, " (%s: ", web_t(c, I18N_("Age")));
     put_age(c, &b, sr->requested_at, now);
-    html_fmt(&b, " %s)</dd><dt>%s</dt><dd>", web_t(c, I18N_("ago")),
-             web_t(c, I18N_("Last changed")));
+    html_fmt(&b, ")</dd><dt>%s</dt><dd>", web_t(c, I18N_("Last changed")));
     web_put_time(c, &b, sr->updated_at);
     html_fmt(&b, "</dd><dt>%s</dt><dd>", web_t(c, I18N_("Expected by (SLA)")));
     if (sr->expected_at == 0) {
