@@ -103,9 +103,8 @@ static const char *resolution_label(web_ctx *c, sr_resolution r)
     return "";
 }
 
-static const sr_resolution RESOLUTIONS[] = {SR_RES_FIXED, SR_RES_DUPLICATE,
-                                            SR_RES_NOT_RESPONSIBLE, SR_RES_COULD_NOT_FIND,
-                                            SR_RES_NOT_FIXED};
+static const sr_resolution RESOLUTIONS[] = {SR_RES_FIXED, SR_RES_DUPLICATE, SR_RES_NOT_RESPONSIBLE,
+                                            SR_RES_COULD_NOT_FIND, SR_RES_NOT_FIXED};
 #define NRESOLUTIONS (sizeof RESOLUTIONS / sizeof RESOLUTIONS[0])
 
 static const sr_status STATUSES[] = {SR_OPEN, SR_ACKNOWLEDGED, SR_IN_PROGRESS, SR_REOPENED,
@@ -130,8 +129,8 @@ static void problem_box(web_ctx *c, buf_t *b, const char *title, const char *pro
                         const char *detail)
 {
     (void)c;
-    html_fmt(b, "<div class=\"notice error\" role=\"alert\" id=\"problem\"><h2>%s</h2><p>%s",
-             title, problem);
+    html_fmt(b, "<div class=\"notice error\" role=\"alert\" id=\"problem\"><h2>%s</h2><p>%s", title,
+             problem);
     if (detail != NULL)
         html_fmt(b, " <span class=\"target\">%s</span>", detail);
     html_fmt(b, "</p></div>");
@@ -304,21 +303,23 @@ static err_code load_queue(store_t *s, pool_t *pool, const staff_member *m, cons
 
 static void filter_form(web_ctx *c, buf_t *b, const q_filters *f)
 {
-    html_fmt(b, "<form method=\"get\" action=\"/staff/queue\" class=\"filters\">"
-                "<h2>%s</h2><fieldset class=\"field\"><legend>%s</legend>",
+    html_fmt(b,
+             "<form method=\"get\" action=\"/staff/queue\" class=\"filters\">"
+             "<h2>%s</h2><fieldset class=\"field\"><legend>%s</legend>",
              web_t(c, I18N_("Filters")), web_t(c, I18N_("Status")));
     for (size_t i = 0; i < NSTATUSES; i++) {
         const char *name = sr_status_name(STATUSES[i]);
         html_fmt(b,
                  "<div class=\"choice\"><input type=\"checkbox\" id=\"st-%s\" name=\"status\" "
                  "value=\"%s\"%R><label for=\"st-%s\">%s</label></div>",
-                 name, name, (f->status_mask & SRQ_STATUS_BIT(STATUSES[i])) ? " checked" : "",
-                 name, web_status_text(c, (int)STATUSES[i]));
+                 name, name, (f->status_mask & SRQ_STATUS_BIT(STATUSES[i])) ? " checked" : "", name,
+                 web_status_text(c, (int)STATUSES[i]));
     }
     html_fmt(b, "<p class=\"hint\">%s</p></fieldset>",
              web_t(c, I18N_("None ticked: every request not closed yet.")));
-    html_fmt(b, "<div class=\"field\"><label for=\"service\">%s</label>"
-                "<select id=\"service\" name=\"service\"><option value=\"\">%s</option>",
+    html_fmt(b,
+             "<div class=\"field\"><label for=\"service\">%s</label>"
+             "<select id=\"service\" name=\"service\"><option value=\"\">%s</option>",
              web_t(c, I18N_("Service")), web_t(c, I18N_("All services")));
     const catalog *cat = c->app->cat;
     for (size_t i = 0; i < cat->nservices; i++) {
@@ -346,18 +347,19 @@ static void filter_form(web_ctx *c, buf_t *b, const q_filters *f)
              web_t(c, I18N_("Filed from")), web_t(c, I18N_("Dates as YYYY-MM-DD (UTC).")),
              f->from_text != NULL ? f->from_text : "", web_t(c, I18N_("Filed until")),
              f->to_text != NULL ? f->to_text : "");
-    const char *sort_labels[4] = {web_t(c, I18N_("Oldest first")),
-                                  web_t(c, I18N_("Newest first")),
+    const char *sort_labels[4] = {web_t(c, I18N_("Oldest first")), web_t(c, I18N_("Newest first")),
                                   web_t(c, I18N_("SLA due soonest")),
                                   web_t(c, I18N_("Recently updated"))};
-    html_fmt(b, "<div class=\"field\"><label for=\"sort\">%s</label>"
-                "<select id=\"sort\" name=\"sort\">",
+    html_fmt(b,
+             "<div class=\"field\"><label for=\"sort\">%s</label>"
+             "<select id=\"sort\" name=\"sort\">",
              web_t(c, I18N_("Order")));
     for (size_t i = 0; i < 4; i++)
         html_fmt(b, "<option value=\"%s\"%R>%s</option>", SORT_NAMES[i],
                  (size_t)f->sort == i ? " selected" : "", sort_labels[i]);
-    html_fmt(b, "</select></div><p class=\"actions\"><button type=\"submit\">%s</button> "
-                "<a href=\"/staff/queue\">%s</a></p></form>",
+    html_fmt(b,
+             "</select></div><p class=\"actions\"><button type=\"submit\">%s</button> "
+             "<a href=\"/staff/queue\">%s</a></p></form>",
              web_t(c, I18N_("Show")), web_t(c, I18N_("Clear the filters")));
 }
 
@@ -401,8 +403,9 @@ typedef struct {
 
 static void resolution_select(web_ctx *c, buf_t *b, const char *id, const char *chosen)
 {
-    html_fmt(b, "<div class=\"field\"><label for=\"%s\">%s</label><select id=\"%s\" "
-                "name=\"resolution\"><option value=\"\">%s</option>",
+    html_fmt(b,
+             "<div class=\"field\"><label for=\"%s\">%s</label><select id=\"%s\" "
+             "name=\"resolution\"><option value=\"\">%s</option>",
              id, web_t(c, I18N_("Resolution")), id, web_t(c, I18N_("Choose one")));
     for (size_t i = 0; i < NRESOLUTIONS; i++) {
         const char *name = sr_resolution_name(RESOLUTIONS[i]);
@@ -557,9 +560,9 @@ void console_queue_get(web_ctx *c, const char *rest)
     q_data d;
     memset(&d, 0, sizeof d);
     store_t *s = web_reader(c, &err);
-    err_code rc = s != NULL ? load_queue(s, http_pool(c->req), &c->staff->who, &f,
-                                         c->app->now(), &d, &err)
-                            : err.code;
+    err_code rc =
+        s != NULL ? load_queue(s, http_pool(c->req), &c->staff->who, &f, c->app->now(), &d, &err)
+                  : err.code;
     if (rc != ERR_OK) {
         log_error("console: the queue could not be read: %s", err.msg);
         console_error(c, 503, web_t(c, I18N_("Something went wrong")),
@@ -644,9 +647,9 @@ static void bulk_done(void *arg, err_code rc, const err_t *err)
     buf_free(&loc);
 }
 
-static const char *const BULK_FIELDS[] = {"csrf", "id",   "do",    "resolution", "note", "status",
-                                          "service", "overdue", "unack", "from",       "to",
-                                          "sort",    "page"};
+static const char *const BULK_FIELDS[] = {"csrf",   "id",      "do",      "resolution", "note",
+                                          "status", "service", "overdue", "unack",      "from",
+                                          "to",     "sort",    "page"};
 
 /* The bulk form: its fields each once but "id" and "status". */
 static bool read_bulk_form(web_ctx *c, kv_list *v)
@@ -735,9 +738,9 @@ void console_queue_post(web_ctx *c, const char *rest)
     if (problem != NULL) {
         err_t err;
         store_t *s = web_reader(c, &err);
-        err_code rc = s != NULL ? load_queue(s, http_pool(c->req), &c->staff->who, &j->f, j->now,
-                                             &j->d, &err)
-                                : err.code;
+        err_code rc =
+            s != NULL ? load_queue(s, http_pool(c->req), &c->staff->who, &j->f, j->now, &j->d, &err)
+                      : err.code;
         if (rc != ERR_OK) {
             log_error("console: the queue could not be read: %s", err.msg);
             console_busy(c);
@@ -762,8 +765,8 @@ typedef struct {
     size_t nnear;
 } r_view;
 
-static err_code load_view(store_t *s, pool_t *pool, const staff_member *m, int64_t id,
-                          int64_t now, r_view *v, err_t *err)
+static err_code load_view(store_t *s, pool_t *pool, const staff_member *m, int64_t id, int64_t now,
+                          r_view *v, err_t *err)
 {
     memset(v, 0, sizeof *v);
     err_code rc = store_request_get(s, id, pool, &v->sr, err);
@@ -819,7 +822,7 @@ typedef struct {
     const char *problem; /* refusal */
     const char *detail;  /* the rule that refused, as the lifecycle says it */
     const char *problem_title;
-    bool contact_read;   /* the contact form was sent: show its outcome */
+    bool contact_read; /* the contact form was sent: show its outcome */
     bool contact_refused;
     const gate_view *contact;
     const kv_list *form; /* the refused form's values, to keep them */
@@ -857,14 +860,13 @@ static const char *kind_text(web_ctx *c, const sr_event *e)
 
 static void history(web_ctx *c, buf_t *b, const r_view *v)
 {
-    html_fmt(b, "<h2 id=\"history\">%s</h2><ol class=\"history\">",
-             web_t(c, I18N_("History")));
+    html_fmt(b, "<h2 id=\"history\">%s</h2><ol class=\"history\">", web_t(c, I18N_("History")));
     for (size_t i = 0; i < v->nev; i++) {
         const sr_event *e = &v->ev[i];
         html_fmt(b, "<li><p>");
         web_put_time(c, b, e->at);
-        html_fmt(b, ": <strong>%s</strong>, %s %s. %s: %s", kind_text(c, e),
-                 web_t(c, I18N_("by")), actor_text(c, v, i), web_t(c, I18N_("Status")),
+        html_fmt(b, ": <strong>%s</strong>, %s %s. %s: %s", kind_text(c, e), web_t(c, I18N_("by")),
+                 actor_text(c, v, i), web_t(c, I18N_("Status")),
                  web_status_text(c, (int)e->status));
         if (e->status == SR_CLOSED)
             html_fmt(b, " (%s)", resolution_label(c, e->resolution));
@@ -890,8 +892,9 @@ static void change_open(web_ctx *c, buf_t *b, const r_view *v, const char *actio
 {
     html_fmt(b, "<form method=\"post\" action=\"/staff/requests/%L/change\">", v->sr.id);
     web_csrf_field(c, b);
-    html_fmt(b, "<input type=\"hidden\" name=\"do\" value=\"%s\">"
-                "<input type=\"hidden\" name=\"seen\" value=\"%L\">",
+    html_fmt(b,
+             "<input type=\"hidden\" name=\"do\" value=\"%s\">"
+             "<input type=\"hidden\" name=\"seen\" value=\"%L\">",
              action, v->last_event);
 }
 
@@ -976,8 +979,9 @@ static void change_forms(web_ctx *c, buf_t *b, const r_view *v, const r_extra *x
     html_fmt(b, "<h3>%s</h3>", web_t(c, I18N_("Transfer to another agency")));
     change_open(c, b, v, "transfer");
     const char *to = kept(x, "transfer", "agency");
-    html_fmt(b, "<div class=\"field\"><label for=\"transfer-agency\">%s</label>"
-                "<select id=\"transfer-agency\" name=\"agency\"><option value=\"\">%s</option>",
+    html_fmt(b,
+             "<div class=\"field\"><label for=\"transfer-agency\">%s</label>"
+             "<select id=\"transfer-agency\" name=\"agency\"><option value=\"\">%s</option>",
              web_t(c, I18N_("Agency")), web_t(c, I18N_("Choose one")));
     const catalog *cat = c->app->cat;
     for (size_t i = 0; i < cat->nagencies; i++) {
@@ -1026,9 +1030,8 @@ static void nearby(web_ctx *c, buf_t *b, const r_view *v, const r_extra *x, int6
         change_open(c, b, v, "merge");
         html_fmt(b, "<input type=\"hidden\" name=\"into\" value=\"%L\">", n->id);
         note_field(c, b, action, web_t(c, I18N_("Note (optional)")), NULL,
-                   into_kept != NULL && strcmp(into_kept, idtext) == 0
-                       ? kept(x, "merge", "note")
-                       : NULL);
+                   into_kept != NULL && strcmp(into_kept, idtext) == 0 ? kept(x, "merge", "note")
+                                                                       : NULL);
         html_fmt(b, "<p class=\"actions\"><button type=\"submit\">%s %L</button></p></form></li>",
                  web_t(c, I18N_("Merge into request")), n->id);
     }
@@ -1054,11 +1057,10 @@ static void contact_section(web_ctx *c, buf_t *b, const r_view *v, const r_extra
                                         : I18N_("The reporter left no contact details.")));
         } else {
             html_fmt(b, "<dl class=\"facts\">");
-            const char *labels[4] = {web_t(c, I18N_("First name")),
-                                     web_t(c, I18N_("Last name")), web_t(c, I18N_("Email")),
-                                     web_t(c, I18N_("Phone"))};
-            const char *vals[4] = {g->reporter.first_name, g->reporter.last_name,
-                                   g->reporter.email, g->reporter.phone};
+            const char *labels[4] = {web_t(c, I18N_("First name")), web_t(c, I18N_("Last name")),
+                                     web_t(c, I18N_("Email")), web_t(c, I18N_("Phone"))};
+            const char *vals[4] = {g->reporter.first_name, g->reporter.last_name, g->reporter.email,
+                                   g->reporter.phone};
             for (size_t i = 0; i < 4; i++)
                 html_fmt(b, "<dt>%s</dt><dd>%s</dd>", labels[i],
                          vals[i] != NULL ? vals[i] : web_t(c, I18N_("not given")));
@@ -1069,8 +1071,9 @@ static void contact_section(web_ctx *c, buf_t *b, const r_view *v, const r_extra
         return;
     html_fmt(b, "<form method=\"post\" action=\"/staff/requests/%L/contact\">", v->sr.id);
     web_csrf_field(c, b);
-    html_fmt(b, "<p>%s</p><div class=\"field\"><label for=\"purpose\">%s</label>"
-                "<select id=\"purpose\" name=\"purpose\">",
+    html_fmt(b,
+             "<p>%s</p><div class=\"field\"><label for=\"purpose\">%s</label>"
+             "<select id=\"purpose\" name=\"purpose\">",
              web_t(c, I18N_("Not shown unless your work needs them. Reading them is recorded "
                             "in the audit log, with your purpose.")),
              web_t(c, I18N_("Purpose")));
@@ -1080,10 +1083,10 @@ static void contact_section(web_ctx *c, buf_t *b, const r_view *v, const r_extra
                              web_t(c, I18N_("To conduct city business")),
                              web_t(c, I18N_("Emergency assistance"))};
     for (size_t i = 0; i < 3; i++)
-        html_fmt(b, "<option value=\"%s\">%s</option>", gate_purpose_name(PURPOSES[i]),
-                 labels[i]);
-    html_fmt(b, "</select></div><p class=\"actions\"><button type=\"submit\" "
-                "class=\"secondary\">%s</button></p></form>",
+        html_fmt(b, "<option value=\"%s\">%s</option>", gate_purpose_name(PURPOSES[i]), labels[i]);
+    html_fmt(b,
+             "</select></div><p class=\"actions\"><button type=\"submit\" "
+             "class=\"secondary\">%s</button></p></form>",
              web_t(c, I18N_("Show contact details")));
 }
 
@@ -1100,8 +1103,9 @@ static void request_page(web_ctx *c, int status, const r_view *v, const r_extra 
     if (x->notice != NULL)
         html_fmt(&b, "<div class=\"notice success\" role=\"status\"><p>%s</p></div>", x->notice);
     if (x->problem != NULL)
-        problem_box(c, &b, x->problem_title != NULL ? x->problem_title
-                                                    : web_t(c, I18N_("Nothing was changed")),
+        problem_box(c, &b,
+                    x->problem_title != NULL ? x->problem_title
+                                             : web_t(c, I18N_("Nothing was changed")),
                     x->problem, x->detail);
     html_fmt(&b, "<dl class=\"facts\"><dt>%s</dt><dd>", web_t(c, I18N_("Service")));
     service_name(c, &b, sr->service_code);
@@ -1179,10 +1183,10 @@ void console_request_get(web_ctx *c, const char *rest)
     err_t err;
     r_view *v = pool_calloc(http_pool(c->req), 1, sizeof *v);
     store_t *s = v != NULL ? web_reader(c, &err) : NULL;
-    err_code rc = v == NULL  ? ERR_NOMEM
-                  : s == NULL ? err.code
-                              : load_view(s, http_pool(c->req), &c->staff->who, id,
-                                          c->app->now(), v, &err);
+    err_code rc = v == NULL ? ERR_NOMEM
+                  : s == NULL
+                      ? err.code
+                      : load_view(s, http_pool(c->req), &c->staff->who, id, c->app->now(), v, &err);
     if (rc != ERR_OK) {
         log_error("console: a request could not be read: %s", v != NULL ? err.msg : "no memory");
         console_busy(c);
