@@ -265,6 +265,22 @@ class ConsoleQueue(WebTest):
         self.assertFalse(set(ids1) & set(ids2))
         self.assertEqual(len(ids2), min(50, total - 50))
 
+    def test_pages_in_spanish(self):
+        """the queue and a request's page in the browser's language, every new message translated"""
+        rid = self.file(POTHOLE)
+        dot = self.sign_in(self.dot)
+        dot.accept_language = "es"
+        r = dot.get("/staff/queue?sort=newest")
+        page = self.assertPage(r, 200, lang="es")
+        self.assertEqual(page.h1, ["Cola de la agencia"])
+        self.assertIn("Aplicar a las solicitudes marcadas", page.text)
+        r = dot.get("/staff/requests/%s" % rid)
+        page = self.assertPage(r, 200, lang="es")
+        self.assertIn("Trabajar en esta solicitud", [t for _, t in page.headings])
+        self.assertIn("Mostrar los datos de contacto", page.text)
+        for english in ("Work on this request", "Show contact details", "Add a note"):
+            self.assertNotIn(english, page.text)
+
     # ---- one request ----
 
     def test_acknowledge_start_close_reopen_and_notes(self):
