@@ -53,6 +53,7 @@ static void home_get(web_ctx *c, const char *rest);
 /* Who sees the figures: agency staff for their own agencies only. */
 #define MANAGERS                                                                                   \
     (CONSOLE_ROLE(GATE_SUPERVISOR) | CONSOLE_ROLE(GATE_ADMIN) | CONSOLE_ROLE(GATE_AGENCY_STAFF))
+#define QUEUE_ROLES (CONSOLE_ROLE(GATE_AGENCY_STAFF) | CONSOLE_ROLE(GATE_SUPERVISOR))
 
 static const console_page PAGES[] = {
     {"GET /staff/", false, "/staff/", false, CONSOLE_ALL_STAFF, NULL, NULL, home_get},
@@ -99,6 +100,17 @@ static const console_page PAGES[] = {
      console_figures_get},
     {"GET /staff/figures.csv", false, "/staff/figures.csv", false, MANAGERS, NULL, NULL,
      console_figures_csv_get},
+    /* The agency queue and a request's page (console_queue.c): agency
+     * staff and supervisors, each limited to their own agencies. */
+    {"GET /staff/queue", false, "/staff/queue", false, QUEUE_ROLES, I18N_("Agency queue"),
+     I18N_("Your agencies' requests: filter, sort, open one, change several at once."),
+     console_queue_get},
+    {"POST /staff/queue", true, "/staff/queue", false, QUEUE_ROLES, NULL, NULL,
+     console_queue_post},
+    {"GET /staff/requests/{id}", false, "/staff/requests/", true, QUEUE_ROLES, NULL, NULL,
+     console_request_get},
+    {"POST /staff/requests/{id}/{action}", true, "/staff/requests/", true, QUEUE_ROLES, NULL,
+     NULL, console_request_post},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

@@ -13,6 +13,9 @@
  *   GET  /staff/admin              staff accounts (admin only)
  *   POST /staff/admin/add          a new member: the secret shown once
  *   POST /staff/admin/{id}/disable, /staff/admin/{id}/enable
+ *   GET  /staff/queue, POST        the agency queue (console_queue.c)
+ *   GET  /staff/requests/{id}      a request, its history and forms
+ *   POST /staff/requests/{id}/change, /staff/requests/{id}/contact
  *
  * The cookie is the console's, not the residents': "__Host-c311staff"
  * over TLS (Secure, Path=/, no Domain: only this host, only https),
@@ -126,6 +129,15 @@ void console_register_order_post(web_ctx *c, const char *rest);
 
 void console_figures_get(web_ctx *c, const char *rest);
 void console_figures_csv_get(web_ctx *c, const char *rest);
+/* ---- the agency queue and a request's page (console_queue.c) ---- */
+
+void console_queue_get(web_ctx *c, const char *rest);
+/* One action on the ticked rows, all or nothing. */
+void console_queue_post(web_ctx *c, const char *rest);
+/* rest: "{id}" */
+void console_request_get(web_ctx *c, const char *rest);
+/* rest: "{id}/change" or "{id}/contact" */
+void console_request_post(web_ctx *c, const char *rest);
 
 /* ---- shared by the console's files ---- */
 

@@ -45,7 +45,10 @@ ROUTES = {"open311 unknown", "open311 discovery", "open311 services",
           "POST /staff/cc/requests/{id}/recording", "GET /staff/cc/recordings/{id}",
           # the disclosure register and the figures (console_register.c, console_figures.c)
           "GET /staff/register", "POST /staff/register", "GET /staff/register/{id}",
-          "POST /staff/register/{id}/{step}", "GET /staff/figures", "GET /staff/figures.csv"}
+          "POST /staff/register/{id}/{step}", "GET /staff/figures", "GET /staff/figures.csv",
+          # the agency queue and a request's page (src/web/console_queue.c)
+          "GET /staff/queue", "POST /staff/queue", "GET /staff/requests/{id}",
+          "POST /staff/requests/{id}/{action}"}
 ACCESS_RE = re.compile(r" access: (.+) (\d{1,3}) (\d+) (\d+)us( aborted)?$")  # 0: aborted before an answer
 LOG_LINE_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ civic311 (info|warn|error): ")
 
