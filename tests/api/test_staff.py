@@ -80,10 +80,14 @@ class StaffBrowser(Browser):
 
 
 class Staff(WebTest):
+    # A subclass running its own tests on this setup names its own
+    # installation: two of one name in one run collide.
+    INSTALLATION = "staff"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.inst = harness.Installation("staff")
+        cls.inst = harness.Installation(cls.INSTALLATION)
         cls.clock = os.path.join(cls.inst.root, "clock")
         cls.offset = 0
         with open(cls.clock, "w") as f:
