@@ -10,36 +10,10 @@
 // isolation, filters, stale changes, bulk, transfer, merge, audit, CSRF).
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { childEnv, cli, fetchRaw } from './harness.mjs';
-import { clickAndWait, escapeRe, mainText, sidewaysScroll } from './site.mjs';
-
-/** RFC 4648 base32 to bytes. */
-function base32(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, acc = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, '')) {
-    acc = (acc << 5) | alphabet.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((acc >> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The 6-digit TOTP code of secret at time t (seconds), HMAC-SHA1, 30 s. */
-function totp(secret, t) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
-  const mac = crypto.createHmac('sha1', base32(secret)).update(msg).digest();
-  const off = mac[mac.length - 1] & 15;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
-}
+import { clickAndWait, escapeRe, mainText, sidewaysScroll, totp } from './site.mjs';
 
 /** A member of DOT's staff by `civic311 staff add`: { login, password, secret }. */
 function addStaff(t, role = 'agency_staff', agencies = 'DOT') {

@@ -10,38 +10,12 @@
 // replay, expiry, roles, CSRF, the store and the logs).
 
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { childEnv } from './harness.mjs';
-import { clickAndWait, escapeRe, mainText, sidewaysScroll } from './site.mjs';
+import { clickAndWait, escapeRe, mainText, sidewaysScroll, totp } from './site.mjs';
 
 function field(text) {
   return new RegExp(`^${escapeRe(text)}( \\(required\\))?$`);
-}
-
-/** RFC 4648 base32 to bytes. */
-function base32(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, acc = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, '')) {
-    acc = (acc << 5) | alphabet.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((acc >> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The 6-digit TOTP code of secret at time t (seconds), HMAC-SHA1, 30 s. */
-function totp(secret, t) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
-  const mac = crypto.createHmac('sha1', base32(secret)).update(msg).digest();
-  const off = mac[mac.length - 1] & 15;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 /** `civic311 staff add`, the password on stdin: { login, password, secret }.
